@@ -1,0 +1,43 @@
+# Vouch. `make run` serves the demo; `make test` runs the test suite. Both set themselves up.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+
+.PHONY: run test test-integration test-browser lint format bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(BIN)/.installed
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(PY) manage.py createcachetable
+	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
+	DEBUG=$${DEBUG:-true} $(PY) manage.py runstack
+
+# Everything that runs on a fresh laptop: unit, view and API tests, plus the embedded stack
+# (SQLite + a real Celery worker on the filesystem broker).
+test: $(BIN)/.installed
+	$(BIN)/pytest -m "not integration and not browser" -q -p no:cacheprovider
+
+# Needs PostgreSQL and Redis (see README); starts real Celery worker processes.
+test-integration: $(BIN)/.installed
+	$(BIN)/pytest -m integration -q -p no:cacheprovider
+
+# Needs Debian's chromium (/usr/bin/chromium).
+test-browser: $(BIN)/.installed
+	$(BIN)/pytest -m browser -q -p no:cacheprovider
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,306 @@
+"""Vouch settings: one file, read from the environment (12-factor).
+
+With no variables at all Vouch runs embedded: SQLite, media on local disk and a Celery worker on
+kombu's filesystem transport, all under ./var. Production differs only by variables, every one of
+them listed in .env.example and the README.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if env.bool("VOUCH_READ_DOT_ENV", default=True) and (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+
+def _env(kind: str, name: str, **kwargs):
+    """Read a variable; a malformed value stops start-up with a message naming the variable."""
+    try:
+        return getattr(env, kind)(name, **kwargs)
+    except (ValueError, TypeError, KeyError, ImproperlyConfigured) as exc:
+        raise ImproperlyConfigured(f"Environment variable {name} is malformed: {exc}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    # environ.Env.bool() silently reads "maybe" as False; a typo must not flip a security switch.
+    raw = env.str(name, default=None)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ImproperlyConfigured(f"Environment variable {name} is malformed: expected true or false, got {raw!r}")
+
+
+DEBUG = _bool("DEBUG", False)
+TESTING = "pytest" in sys.modules or _bool("VOUCH_TESTING", False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if DEBUG or TESTING:
+        SECRET_KEY = "insecure-dev-only-key-do-not-use-in-production-0123456789abcdef"
+    else:
+        raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=true for local development).")
+
+VAR_DIR = Path(_env("path", "VOUCH_VAR_DIR", default=str(BASE_DIR / "var")))
+PUBLIC_URL = _env("str", "VOUCH_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+ALLOWED_HOSTS = _env("list", "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG or TESTING else [])
+CSRF_TRUSTED_ORIGINS = _env("list", "CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "testimonials",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "testimonials.security.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+# --------------------------------------------------------------------------- database
+_DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+if not _DATABASE_URL.startswith(("sqlite://", "postgres://", "postgresql://", "pgsql://")):
+    raise ImproperlyConfigured(
+        f"Environment variable DATABASE_URL is malformed: use sqlite:///path or postgres://user@host/db, "
+        f"got {_DATABASE_URL.split(':', 1)[0]}://..."
+    )
+DATABASES = {"default": _env("db_url", "DATABASE_URL", default=_DATABASE_URL)}
+DATABASES["default"]["CONN_MAX_AGE"] = _env("int", "DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A web process and worker processes share the file: wait for locks instead of failing,
+    # and use WAL so readers never block the writer.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+if TESTING and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not :memory:, so that a real worker process in the embedded tests sees the same data.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --------------------------------------------------------------------------- cache
+# Rate limits need a cache shared by every web process: Redis in production, the database here.
+if env.str("CACHE_URL", default=""):
+    CACHES = {"default": _env("cache_url", "CACHE_URL")}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "vouch_cache"}}
+if TESTING and not env.str("CACHE_URL", default=""):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --------------------------------------------------------------------------- auth
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = _env("str", "TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --------------------------------------------------------------------------- files
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = _env("str", "MEDIA_URL", default="/media/")
+MEDIA_ROOT = Path(_env("path", "MEDIA_ROOT", default=str(VAR_DIR / "media")))
+PRIVATE_MEDIA_ROOT = Path(_env("path", "PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
+# Public renditions are served by Django (WhiteNoise-style) only in the embedded default.
+SERVE_MEDIA = _bool("SERVE_MEDIA", True)
+
+_S3_BUCKET = env.str("S3_BUCKET", default="")
+if _S3_BUCKET:
+    _s3_common = {
+        "bucket_name": _S3_BUCKET,
+        "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+        "region_name": env.str("S3_REGION", default="") or None,
+        "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+        "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+        "file_overwrite": False,
+    }
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **_s3_common,
+            "location": "public",
+            "querystring_auth": False,
+            "custom_domain": env.str("S3_PUBLIC_DOMAIN", default="") or None,
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+    _private_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3_common, "location": "private", "default_acl": "private", "querystring_auth": True},
+    }
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": MEDIA_URL},
+    }
+    _private_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT), "base_url": None},
+    }
+
+STORAGES = {
+    "default": _default_storage,
+    "private": _private_storage,
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+
+# Upload limits, counted in an upload handler while the body streams in (Django caps no file size).
+UPLOAD_MAX_PHOTO_BYTES = _env("int", "UPLOAD_MAX_PHOTO_BYTES", default=10 * 1024 * 1024)
+UPLOAD_MAX_VIDEO_BYTES = _env("int", "UPLOAD_MAX_VIDEO_BYTES", default=200 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_TEMP_DIR = None
+
+# --------------------------------------------------------------------------- background work
+CELERY_BROKER_URL = _env("str", "CELERY_BROKER_URL", default="filesystem://")
+if not CELERY_BROKER_URL.startswith(("filesystem://", "redis://", "rediss://", "amqp://", "memory://")):
+    raise ImproperlyConfigured("Environment variable CELERY_BROKER_URL is malformed: use redis://host:6379/0.")
+EMBEDDED_BROKER = CELERY_BROKER_URL.startswith("filesystem://")
+# Tests get their own folder, so a `make run` worker never eats a test's messages.
+BROKER_DIR = VAR_DIR / ("test-broker" if TESTING else "broker")
+if EMBEDDED_BROKER:
+    for _sub in ("queue", "processed", "control"):
+        (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
+        "store_processed": False,
+        # Latency equals the polling interval (1 s by default): poll often, it is a cheap listdir.
+        "polling_interval": 0.1,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A Redis that accepts connections but never answers must not hang a web request.
+        "socket_timeout": 2,
+        "socket_connect_timeout": 2,
+        "retry_on_timeout": False,
+        # Unacknowledged (acks_late) tasks come back after this long if their worker vanished.
+        "visibility_timeout": _env("int", "CELERY_VISIBILITY_TIMEOUT", default=900),
+    }
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SOFT_TIME_LIMIT = _env("int", "CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = _env("int", "CELERY_TASK_TIME_LIMIT", default=360)
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "text"
+CELERY_TASK_ROUTES = {
+    "testimonials.tasks.media_*": {"queue": "media"},
+}
+CELERY_TIMEZONE = TIME_ZONE
+# How long a row may sit in received/processing before the sweeper enqueues it again.
+VOUCH_STUCK_AFTER_SECONDS = _env("int", "VOUCH_STUCK_AFTER_SECONDS", default=120)
+VOUCH_MAX_ATTEMPTS = _env("int", "VOUCH_MAX_ATTEMPTS", default=5)
+CELERY_BEAT_SCHEDULE = {
+    # Accepted work is never lost: re-enqueue rows whose message was lost (broker down at submit
+    # time, worker killed) once they have waited VOUCH_STUCK_AFTER_SECONDS.
+    "sweep-stuck-work": {"task": "testimonials.tasks.sweep_stuck_task", "schedule": 30.0},
+}
+
+# --------------------------------------------------------------------------- API
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": None,
+}
+
+# --------------------------------------------------------------------------- abuse
+# Client IPs come from REMOTE_ADDR unless this many proxies in front are trusted to append to
+# X-Forwarded-For. A spoofed header is ignored when it is 0.
+TRUSTED_PROXY_COUNT = _env("int", "TRUSTED_PROXY_COUNT", default=0)
+SUBMIT_RATE_LIMIT = _env("str", "SUBMIT_RATE_LIMIT", default="10/h")
+SUBMIT_MIN_SECONDS = _env("int", "SUBMIT_MIN_SECONDS", default=3)
+CAPTCHA_VERIFIER = _env("str", "CAPTCHA_VERIFIER", default="")
+
+# --------------------------------------------------------------------------- security
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+_HTTPS = _bool("VOUCH_HTTPS", not DEBUG and not TESTING)
+SESSION_COOKIE_SECURE = _HTTPS
+CSRF_COOKIE_SECURE = _HTTPS
+SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", _HTTPS)
+SECURE_HSTS_SECONDS = _env("int", "SECURE_HSTS_SECONDS", default=31536000 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _HTTPS
+SECURE_HSTS_PRELOAD = _HTTPS
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": _env("str", "LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from testimonials.views.health import healthz
+from testimonials.views.media import serve_public_media
+
+admin.site.site_header = "Vouch"
+admin.site.site_title = "Vouch"
+admin.site.index_title = "Testimonials, forms and widgets"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("", include("testimonials.urls")),
+]
+
+if settings.SERVE_MEDIA:
+    prefix = settings.MEDIA_URL.lstrip("/")
+    urlpatterns.append(re_path(rf"^{prefix}(?P<path>.+)$", serve_public_media, name="media-public"))

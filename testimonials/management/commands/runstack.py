@@ -1,0 +1,68 @@
+"""Run the embedded stack: the web server and a Celery worker (with its beat scheduler) together.
+
+Ctrl-C stops both. Used by `make run`; production runs gunicorn, workers and beat as separate
+services instead (README, "Production").
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Start the web server and a background worker together (embedded default). Ctrl-C stops both."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument("--concurrency", type=int, default=2)
+
+    def handle(self, *args, addr: str, concurrency: int, **options):
+        python = sys.executable
+        var = settings.VAR_DIR
+        commands = {
+            "web": [python, "manage.py", "runserver", addr, "--noreload"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--beat",
+                f"--schedule={var / 'celerybeat-schedule'}",
+                "--queues=text,media",
+                f"--concurrency={concurrency}",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+        }
+        children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        self.stdout.write(self.style.SUCCESS(f"Vouch is running on http://{addr}/ (Ctrl-C stops it)."))
+
+        def stop(*_):
+            for child in children.values():
+                if child.poll() is None:
+                    child.terminate()
+
+        signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+        try:
+            while all(child.poll() is None for child in children.values()):
+                time.sleep(0.5)
+            dead = [name for name, child in children.items() if child.poll() is not None]
+            self.stderr.write(f"{', '.join(dead)} stopped; stopping the rest.")
+        except KeyboardInterrupt:
+            self.stdout.write("Stopping…")
+        finally:
+            stop()
+            for child in children.values():
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()

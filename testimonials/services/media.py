@@ -1,0 +1,1 @@
+"""Photos, avatars and videos: private originals become safe public renditions (media issue)."""

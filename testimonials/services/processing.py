@@ -1,0 +1,164 @@
+"""The automatic pipeline: a received testimonial gets sentiment, flags and a decision.
+
+Idempotent by construction. A worker claims a row with a conditional UPDATE that also bumps
+`attempts`; that attempt number fences the final write, so a late or duplicate run changes
+nothing, and a person's decision made meanwhile always wins.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from testimonials import queue
+from testimonials.models import MediaAsset, Testimonial
+from testimonials.moderation import rules, sentiment
+from testimonials.services.events import event_record
+from testimonials.services.widgets import widgets_request_publish
+
+log = logging.getLogger(__name__)
+State = Testimonial.State
+
+
+@dataclass(frozen=True)
+class ProcessOutcome:
+    status: str  # "decided", "skipped" (nothing to do), "superseded" (a person decided first)
+    state: str = ""
+
+
+def testimonial_claim(*, testimonial_id: int) -> int | None:
+    """Move a row from received to processing; return this attempt's number, or None if not ours."""
+    now = timezone.now()
+    claimed = Testimonial.objects.filter(id=testimonial_id, state=State.RECEIVED).update(
+        state=State.PROCESSING, state_changed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    return Testimonial.objects.values_list("attempts", flat=True).get(id=testimonial_id)
+
+
+def testimonial_process(*, testimonial_id: int) -> ProcessOutcome:
+    """Analyse and decide one testimonial. Safe to call any number of times."""
+    attempt = testimonial_claim(testimonial_id=testimonial_id)
+    if attempt is None:
+        return ProcessOutcome("skipped")
+    item = Testimonial.objects.select_related("brand", "form").get(id=testimonial_id)
+    if attempt > settings.VOUCH_MAX_ATTEMPTS:
+        testimonial_mark_failed(testimonial_id=item.id, attempt=attempt, error=item.last_error or "Too many attempts.")
+        return ProcessOutcome("decided", State.FAILED)
+
+    mood = sentiment.analyse(item.text)
+    form = item.form
+    flags = rules.check(
+        text=item.text,
+        rating=item.rating,
+        sentiment=mood,
+        blocklist=item.brand.blocklist,
+        min_length=form.text_min_length if form and item.text else 0,
+        max_length=form.text_max_length if form else 0,
+    )
+    decision = rules.decide(flags, auto_approve=item.brand.auto_approve)
+    now = timezone.now()
+    analysis = {
+        "sentiment_score": mood.score,
+        "sentiment_label": mood.label,
+        "highlight": rules.redact(mood.highlight),
+        "flags": [f.as_dict() for f in flags],
+        "public_text": rules.redact(item.text),
+        "language": rules.detect_language(item.text),
+        "last_error": "",
+    }
+    with transaction.atomic():
+        # The analysis is kept whatever happens; the state only if the row is still ours.
+        Testimonial.objects.filter(id=item.id).update(**analysis)
+        won = Testimonial.objects.filter(id=item.id, state=State.PROCESSING, attempts=attempt).update(
+            state=decision.state, state_changed_at=now, decided_at=Coalesce(F("decided_at"), Value(now))
+        )
+        if not won:
+            return ProcessOutcome("superseded")
+        event_record(
+            testimonial=item,
+            action="auto_decision",
+            from_state=State.PROCESSING,
+            to_state=decision.state,
+            reasons=decision.reasons,
+        )
+        if decision.state == State.APPROVED:
+            widgets_request_publish(brand_id=item.brand_id)
+    return ProcessOutcome("decided", decision.state)
+
+
+def testimonial_processing_failed(*, testimonial_id: int, error: str) -> str:
+    """Record a failed attempt: back to received for a retry, or failed once attempts run out."""
+    item = Testimonial.objects.get(id=testimonial_id)
+    give_up = item.attempts >= settings.VOUCH_MAX_ATTEMPTS
+    target = State.FAILED if give_up else State.RECEIVED
+    changed = Testimonial.objects.filter(id=testimonial_id, state=State.PROCESSING, attempts=item.attempts).update(
+        state=target, state_changed_at=timezone.now(), last_error=error[:2000]
+    )
+    if changed and give_up:
+        event_record(
+            testimonial=item,
+            action="failed",
+            from_state=State.PROCESSING,
+            to_state=State.FAILED,
+            reasons=[f"Processing failed {item.attempts} times: {error[:300]}"],
+        )
+    return target if changed else item.state
+
+
+def testimonial_mark_failed(*, testimonial_id: int, attempt: int, error: str) -> None:
+    item = Testimonial.objects.get(id=testimonial_id)
+    changed = Testimonial.objects.filter(id=testimonial_id, state=State.PROCESSING, attempts=attempt).update(
+        state=State.FAILED, state_changed_at=timezone.now(), last_error=error[:2000]
+    )
+    if changed:
+        event_record(
+            testimonial=item,
+            action="failed",
+            from_state=State.PROCESSING,
+            to_state=State.FAILED,
+            reasons=[f"Gave up after {attempt - 1} attempts: {error[:300]}"],
+        )
+
+
+def sweep_stuck(*, older_than: timedelta | None = None) -> dict[str, int]:
+    """Re-enqueue accepted work whose message was lost (broker down, worker killed).
+
+    Rows left in processing past the lease go back to received (their attempt stays counted, so
+    the bounded retry applies); rows waiting in received past the lease are enqueued again and
+    their clock reset, so a long backlog is not enqueued twice per sweep. Safe to run anytime.
+    """
+    now = timezone.now()
+    cutoff = now - (older_than or timedelta(seconds=settings.VOUCH_STUCK_AFTER_SECONDS))
+    # Keeps the old state_changed_at, so the query below picks these rows up at once.
+    released = Testimonial.objects.filter(state=State.PROCESSING, state_changed_at__lt=cutoff).update(
+        state=State.RECEIVED, last_error="The worker stopped before finishing; retrying."
+    )
+    waiting = list(
+        Testimonial.objects.filter(state=State.RECEIVED, state_changed_at__lt=cutoff).values_list("id", flat=True)[
+            :1000
+        ]
+    )
+    Testimonial.objects.filter(id__in=waiting, state=State.RECEIVED).update(state_changed_at=now)
+    for testimonial_id in waiting:
+        queue.enqueue_processing(testimonial_id)
+
+    stuck_media = MediaAsset.objects.filter(
+        status__in=[MediaAsset.Status.PENDING, MediaAsset.Status.PROCESSING], status_changed_at__lt=cutoff
+    )
+    media = list(stuck_media.values_list("id", flat=True)[:200])
+    MediaAsset.objects.filter(id__in=media, status=MediaAsset.Status.PROCESSING).update(
+        status=MediaAsset.Status.PENDING
+    )
+    MediaAsset.objects.filter(id__in=media).update(status_changed_at=now)
+    for asset_id in media:
+        queue.enqueue_media(asset_id)
+    return {"testimonials": len(waiting), "released": released, "media": len(media)}

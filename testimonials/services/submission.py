@@ -1,0 +1,171 @@
+"""A customer's testimonial arriving: stored as received, processed after commit."""
+
+from __future__ import annotations
+
+import mimetypes
+import secrets
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from testimonials import queue
+from testimonials.errors import ApplicationError
+from testimonials.models import CollectionForm, FieldMode, MediaAsset, Testimonial
+from testimonials.services.events import event_record
+
+
+@dataclass
+class MediaUpload:
+    """A file the customer sent, already checked by content (kind, detected type)."""
+
+    kind: str  # MediaAsset.Kind
+    file: File
+    original_name: str = ""
+    content_type: str = ""
+
+
+@dataclass
+class SubmissionData:
+    author_name: str
+    text: str = ""
+    rating: int | None = None
+    author_email: str = ""
+    author_title: str = ""
+    author_company: str = ""
+    author_url: str = ""
+    answers: list[dict] = field(default_factory=list)
+    consent_given: bool = False
+    marketing_consent: bool = False
+    submission_key: str | None = None
+    referred_by: str = ""
+    source: str = Testimonial.Source.FORM
+    media: list[MediaUpload] = field(default_factory=list)
+
+
+# Which submission field each of the form's FieldMode settings governs.
+_MODED_FIELDS = {
+    "rating_mode": ("rating", "a star rating"),
+    "text_mode": ("text", "your testimonial"),
+    "email_mode": ("author_email", "your email"),
+    "title_mode": ("author_title", "your job title"),
+    "company_mode": ("author_company", "your company"),
+    "link_mode": ("author_url", "a link"),
+}
+_MODED_MEDIA = {
+    "photo_mode": MediaAsset.Kind.PHOTO,
+    "video_mode": MediaAsset.Kind.VIDEO,
+    "avatar_mode": MediaAsset.Kind.AVATAR,
+}
+
+
+def _check_against_form(form: CollectionForm, data: SubmissionData) -> None:
+    if not form.is_active:
+        raise ApplicationError("This form is no longer accepting testimonials.")
+    if not data.author_name.strip():
+        raise ApplicationError("Please tell us your name.", field="author_name")
+    if not data.consent_given:
+        raise ApplicationError("Please agree to share your testimonial before sending it.", field="consent_given")
+    for mode_name, (attr, label) in _MODED_FIELDS.items():
+        mode, value = getattr(form, mode_name), getattr(data, attr)
+        empty = value in (None, "")
+        if mode == FieldMode.REQUIRED and empty:
+            raise ApplicationError(f"Please add {label}.", field=attr)
+        if mode == FieldMode.OFF and not empty:
+            raise ApplicationError(f"This form does not ask for {label}.", field=attr)
+    kinds = [m.kind for m in data.media]
+    for mode_name, kind in _MODED_MEDIA.items():
+        mode = getattr(form, mode_name)
+        if mode == FieldMode.REQUIRED and kind not in kinds:
+            raise ApplicationError(f"Please add a {kind}.", field=kind)
+        if mode == FieldMode.OFF and kind in kinds:
+            raise ApplicationError(f"This form does not accept a {kind}.", field=kind)
+        if kinds.count(kind) > 1:
+            raise ApplicationError(f"Please send one {kind} only.", field=kind)
+    text = data.text.strip()
+    if text and len(text) < form.text_min_length:
+        raise ApplicationError(f"Please write at least {form.text_min_length} characters.", field="text")
+    if len(text) > form.text_max_length:
+        raise ApplicationError(f"Please keep it under {form.text_max_length} characters.", field="text")
+
+
+def testimonial_submit(*, form: CollectionForm, data: SubmissionData) -> Testimonial:
+    """Store a submission as received and queue its processing after commit.
+
+    Idempotent on `data.submission_key`: the same key returns the row stored the first time.
+    Raises ApplicationError (with `.field`) when the submission breaks one of the form's rules.
+    """
+    if data.submission_key:
+        existing = Testimonial.objects.filter(submission_key=data.submission_key).first()
+        if existing is not None:
+            return existing
+    _check_against_form(form, data)
+    try:
+        with transaction.atomic():
+            item = _store(form, data)
+    except IntegrityError:
+        # Two identical submits raced; the unique key let exactly one through.
+        existing = (
+            Testimonial.objects.filter(submission_key=data.submission_key).first() if data.submission_key else None
+        )
+        if existing is None:
+            raise
+        return existing
+    return item
+
+
+def _server_chosen_name(content_type: str) -> str:
+    # Never the customer's file name: it could be "x.jpg.php" or a path.
+    return secrets.token_hex(16) + (mimetypes.guess_extension(content_type or "") or ".bin")
+
+
+def _store(form: CollectionForm, data: SubmissionData) -> Testimonial:
+    now = timezone.now()
+    item = Testimonial(
+        brand=form.brand,
+        form=form,
+        source=data.source,
+        author_name=data.author_name.strip(),
+        author_email=data.author_email.strip(),
+        author_title=data.author_title.strip(),
+        author_company=data.author_company.strip(),
+        author_url=data.author_url.strip(),
+        rating=data.rating,
+        text=data.text.strip(),
+        answers=data.answers,
+        consent_given=True,
+        consent_text=form.consent_text,
+        consented_at=now,
+        marketing_consent=data.marketing_consent and bool(form.marketing_consent_text),
+        is_incentivised=bool(form.incentive),
+        submission_key=data.submission_key,
+        referred_by=data.referred_by[:16],
+        state=Testimonial.State.RECEIVED,
+        state_changed_at=now,
+    )
+    try:
+        item.full_clean(exclude=["submission_key", "referral_code", "public_id"])
+    except ValidationError as exc:
+        field_name, messages = next(iter(exc.message_dict.items()))
+        raise ApplicationError(messages[0], field=field_name) from exc
+    item.save()
+    event_record(testimonial=item, action="received", to_state=item.state, reasons=["Submitted through the form."])
+    assets = [
+        MediaAsset.objects.create(
+            testimonial=item,
+            kind=upload.kind,
+            original=File(upload.file, name=_server_chosen_name(upload.content_type)),
+            original_name=upload.original_name[:200],
+            content_type=upload.content_type,
+            size_bytes=upload.file.size or 0,
+        )
+        for upload in data.media
+    ]
+    item_id, asset_ids = item.id, [a.id for a in assets]
+    # Closures, not functools.partial: partial breaks robust on_commit on Django 5.2.
+    transaction.on_commit(lambda: queue.enqueue_processing(item_id))
+    for asset_id in asset_ids:
+        transaction.on_commit(lambda asset_id=asset_id: queue.enqueue_media(asset_id))
+    return item

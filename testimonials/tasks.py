@@ -1,0 +1,63 @@
+"""Celery tasks: thin wrappers, one service call each. They take ids, never model instances.
+
+Every task here is idempotent (the services claim rows with conditional updates), so they ack
+late and go back to the queue if their worker dies; the attempt counter on each row bounds how
+often a poison message can come back.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from testimonials.services import media as media_services
+from testimonials.services import processing
+from testimonials.services import widgets as widget_services
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+def backoff(retries: int, *, base: float = 2.0, cap: float = 300.0) -> float:
+    """Exponential backoff with full jitter, capped."""
+    return random.uniform(0, min(cap, base * 2**retries))
+
+
+@shared_task(bind=True, max_retries=None, **IDEMPOTENT)
+def testimonial_process_task(self, testimonial_id: int) -> str:
+    try:
+        return processing.testimonial_process(testimonial_id=testimonial_id).status
+    except SoftTimeLimitExceeded as exc:
+        state = processing.testimonial_processing_failed(testimonial_id=testimonial_id, error="Took too long.")
+        if state == "received":
+            raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+        return state
+    except Exception as exc:
+        log.exception("Processing testimonial %s failed", testimonial_id)
+        state = processing.testimonial_processing_failed(
+            testimonial_id=testimonial_id, error=f"{type(exc).__name__}: {exc}"
+        )
+        if state == "received":
+            raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+        return state
+
+
+@shared_task(bind=True, max_retries=None, **IDEMPOTENT)
+def media_process_task(self, asset_id: int) -> str:
+    return media_services.media_process(
+        asset_id=asset_id, retry=lambda exc, attempt: self.retry(exc=exc, countdown=backoff(attempt, base=5.0))
+    )
+
+
+@shared_task(**IDEMPOTENT)
+def widget_publish_task(widget_id: int) -> str:
+    return widget_services.widget_publish(widget_id=widget_id)
+
+
+@shared_task
+def sweep_stuck_task() -> dict:
+    return processing.sweep_stuck()

@@ -1,0 +1,3 @@
+"""Public and brand-facing URLs. Names follow <entity>-<action>."""
+
+urlpatterns: list = []

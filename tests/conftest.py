@@ -1,0 +1,93 @@
+"""Shared fixtures. Personas: alice owns brand A, bob is alice's teammate (editor), charlie
+belongs to brand B only. Every view and API test file checks that charlie gets 404."""
+
+from __future__ import annotations
+
+import pytest
+
+from testimonials.models import Membership
+from tests.factories import BrandFactory, CollectionFormFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files(settings, tmp_path):
+    """Media and private originals go to a per-test folder; passwords hash fast."""
+    public, private = tmp_path / "media", tmp_path / "private"
+    settings.MEDIA_ROOT = public
+    settings.PRIVATE_MEDIA_ROOT = private
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(public), "base_url": settings.MEDIA_URL},
+        },
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(private), "base_url": None},
+        },
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def brand_a(db):
+    return BrandFactory(name="Brand A", slug="brand-a", allowed_domains=["https://shop-a.example.com"])
+
+
+@pytest.fixture
+def brand_b(db):
+    return BrandFactory(name="Brand B", slug="brand-b", allowed_domains=["https://shop-b.example.com"])
+
+
+@pytest.fixture
+def alice(brand_a):
+    user = UserFactory(username="alice")
+    MembershipFactory(user=user, brand=brand_a, role=Membership.Role.OWNER)
+    return user
+
+
+@pytest.fixture
+def bob(brand_a):
+    user = UserFactory(username="bob")
+    MembershipFactory(user=user, brand=brand_a, role=Membership.Role.EDITOR)
+    return user
+
+
+@pytest.fixture
+def victor(brand_a):
+    """A viewer of brand A: may look, may not change anything."""
+    user = UserFactory(username="victor")
+    MembershipFactory(user=user, brand=brand_a, role=Membership.Role.VIEWER)
+    return user
+
+
+@pytest.fixture
+def charlie(brand_b):
+    user = UserFactory(username="charlie")
+    MembershipFactory(user=user, brand=brand_b, role=Membership.Role.OWNER)
+    return user
+
+
+@pytest.fixture
+def form_a(brand_a):
+    return CollectionFormFactory(brand=brand_a, slug="feedback", title="How did we do?")
+
+
+@pytest.fixture
+def form_b(brand_b):
+    return CollectionFormFactory(brand=brand_b, slug="feedback", title="Brand B feedback")
+
+
+def _client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    return _client_for(client, alice)
+
+
+@pytest.fixture
+def charlie_client(client, charlie):
+    return _client_for(client, charlie)

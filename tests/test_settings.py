@@ -1,0 +1,83 @@
+"""Settings come from the environment; a malformed value stops start-up with a clear message."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_ENV = {"PATH": os.environ["PATH"], "VOUCH_READ_DOT_ENV": "false", "HOME": os.environ.get("HOME", "/tmp")}
+
+
+def _load(env: dict, code: str = "") -> subprocess.CompletedProcess:
+    script = f"import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup(); {code}"
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env={**BASE_ENV, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_it_runs_embedded_with_no_variables_but_debug(tmp_path):
+    result = _load(
+        {"DEBUG": "true", "VOUCH_VAR_DIR": str(tmp_path)},
+        "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://"]
+
+
+def test_it_refuses_to_start_in_production_without_a_secret_key(tmp_path):
+    result = _load({"VOUCH_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DEBUG", "maybe"),
+        ("DATABASE_CONN_MAX_AGE", "sixty"),
+        ("DATABASE_URL", "nosuchdb://x"),
+        ("TRUSTED_PROXY_COUNT", "1.5"),
+    ],
+)
+def test_it_names_the_malformed_variable(tmp_path, name, value):
+    result = _load({"DEBUG": "true", "VOUCH_VAR_DIR": str(tmp_path), name: value})
+    assert result.returncode != 0
+    assert name in result.stderr.splitlines()[-1]
+
+
+def test_it_reads_postgres_and_redis_from_the_environment(tmp_path):
+    result = _load(
+        {
+            "SECRET_KEY": "x" * 60,
+            "VOUCH_VAR_DIR": str(tmp_path),
+            "ALLOWED_HOSTS": "vouch.example.com",
+            "DATABASE_URL": "postgres://vouch:pw@db.internal:5432/vouch",
+            "CELERY_BROKER_URL": "redis://cache.internal:6379/0",
+        },
+        "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['HOST'],"
+        " s.CELERY_BROKER_TRANSPORT_OPTIONS['socket_timeout'], s.DEBUG, s.SESSION_COOKIE_SECURE)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "db.internal", "2", "False", "True"]
+
+
+def test_it_passes_the_deployment_checklist_with_production_variables(tmp_path):
+    env = {
+        "SECRET_KEY": "f3Kq9-vLx2!pR7zW0mYc8TbN4sHdJ6gUe1aQoXiV5rZyP0wLkMnBvC",
+        "VOUCH_VAR_DIR": str(tmp_path),
+        "ALLOWED_HOSTS": "vouch.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**BASE_ENV, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,111 @@
+"""Brands are tenants: a matrix over every URL x {anonymous, brand A's owner, brand B's owner}.
+
+Every URL the project serves must have a row in CASES (or be listed in PUBLIC_URLS with why it is
+public). A new URL without a row fails `test_it_has_a_row_for_every_url`. For brand-private URLs,
+charlie (brand B) gets 404 and changes nothing, anonymous visitors are sent to log in or refused,
+and alice (brand A) gets through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from testimonials.models import ModerationEvent, Testimonial, Widget
+from tests.factories import TestimonialFactory, WidgetFactory
+
+
+@dataclass
+class World:
+    """Brand A's rows that every case points its URL at."""
+
+    form: object
+    testimonial: Testimonial
+    widget: Widget
+
+
+@dataclass
+class TenantCase:
+    url_name: str
+    url: Callable[[World], str]
+    method: str = "get"
+    data: dict = field(default_factory=dict)
+    content_type: str | None = None
+
+
+def _snapshot() -> tuple:
+    """What charlie must not be able to change."""
+    rows = Testimonial.objects.order_by("id").values_list("id", "state", "featured", "text")
+    widgets = Widget.objects.order_by("id").values_list("id", "name", "layout", "published_version")
+    return tuple(rows), tuple(widgets), ModerationEvent.objects.count()
+
+
+# URLs anyone may open, and why. Each still may not leak other brands' private data: their own
+# tests check that.
+PUBLIC_URLS: dict[str, str] = {
+    "healthz": "load-balancer health check, no data",
+    "media-public": "public renditions under unguessable names; originals live elsewhere",
+}
+
+# Brand-private URLs: one row each. Later issues add theirs here.
+CASES: list[TenantCase] = []
+
+
+def _named_urls(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue  # the admin has its own per-persona tests (tests/admin/)
+            ns = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            names |= _named_urls(entry, ns)
+        elif isinstance(entry, URLPattern):
+            if entry.name is None:
+                raise AssertionError(f"URL {entry.pattern} has no name: name it and give it a row here.")
+            names.add(prefix + entry.name)
+    return names
+
+
+def test_it_has_a_row_for_every_url():
+    covered = set(PUBLIC_URLS) | {case.url_name for case in CASES}
+    missing = sorted(_named_urls() - covered)
+    assert not missing, f"URLs with no tenant-isolation row: {missing}"
+
+
+@pytest.fixture
+def world(brand_a, form_a):
+    return World(
+        form=form_a,
+        testimonial=TestimonialFactory(brand=brand_a, form=form_a, state=Testimonial.State.PENDING_REVIEW),
+        widget=WidgetFactory(brand=brand_a),
+    )
+
+
+def _call(client, case: TenantCase, world: World):
+    kwargs = {"content_type": case.content_type} if case.content_type else {}
+    return getattr(client, case.method)(case.url(world), case.data, **kwargs)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.url_name)
+def test_it_gives_charlie_404_and_changes_nothing(case, world, charlie_client):
+    before = _snapshot()
+    response = _call(charlie_client, case, world)
+    assert response.status_code == 404
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.url_name)
+def test_it_refuses_anonymous_visitors(case, world, client):
+    before = _snapshot()
+    response = _call(client, case, world)
+    assert response.status_code in (302, 401, 403, 404)
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.url_name)
+def test_it_lets_the_brand_owner_through(case, world, alice_client):
+    response = _call(alice_client, case, world)
+    assert response.status_code < 400, response.content[:300]
