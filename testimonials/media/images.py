@@ -8,7 +8,9 @@ carried over. Originals are never served.
 from __future__ import annotations
 
 import io
+import math
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from typing import IO
@@ -72,7 +74,11 @@ def _open(source: Source) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(source, formats=ACCEPTED_IMAGE_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise MediaRejected(_too_big_reason(), code="too_many_pixels") from exc
+        # Pillow's own guard fired while reading the header; its message holds the pixel count.
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        raise MediaRejected(
+            _too_big_reason(pixels=int(pixels.group(1)) if pixels else 0), code="too_many_pixels"
+        ) from exc
     except UnidentifiedImageError as exc:
         raise MediaRejected("This file is not a JPEG, PNG or WebP photo.", code="unsupported") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -80,12 +86,12 @@ def _open(source: Source) -> Image.Image:
     width, height = image.size
     if width < 1 or height < 1 or width * height > MAX_IMAGE_PIXELS or max(width, height) > MAX_IMAGE_SIDE:
         image.close()
-        raise MediaRejected(_too_big_reason(width, height), code="too_many_pixels")
+        raise MediaRejected(_too_big_reason(pixels=width * height), code="too_many_pixels")
     return image
 
 
-def _too_big_reason(width: int = 0, height: int = 0) -> str:
-    size = f" ({width}x{height})" if width and height else ""
+def _too_big_reason(*, pixels: int = 0) -> str:
+    size = f" ({math.ceil(pixels / 1_000_000)} megapixels)" if pixels else ""
     return (
         f"This photo is too large{size}. The limit is {MAX_IMAGE_PIXELS // 1_000_000} megapixels "
         f"and {MAX_IMAGE_SIDE} pixels on a side."
@@ -96,6 +102,8 @@ def read_image_header(source: Source, expected_format: str | None = None) -> tup
     """Width and height from the header, without decoding pixels; raises MediaRejected. Cheap."""
     position = None if isinstance(source, str | os.PathLike) else source.tell()
     try:
+        if position is not None:
+            source.seek(0)
         image = _open(source)
         if expected_format and image.format.lower() != expected_format:
             raise MediaRejected("This file is not a JPEG, PNG or WebP photo.", code="unsupported")
@@ -174,7 +182,7 @@ def _load(image: Image.Image) -> None:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image.load()
     except Image.DecompressionBombWarning as exc:
-        raise MediaRejected(_too_big_reason(*image.size), code="too_many_pixels") from exc
+        raise MediaRejected(_too_big_reason(pixels=image.width * image.height), code="too_many_pixels") from exc
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise MediaRejected("This photo is damaged or incomplete.", code="damaged") from exc
 

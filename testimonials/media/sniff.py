@@ -47,6 +47,7 @@ def _read_head(source: str | os.PathLike | IO[bytes], size: int = 64) -> bytes:
             return fh.read(size)
     position = source.tell()
     try:
+        source.seek(0)
         return source.read(size)
     finally:
         source.seek(position)
@@ -104,7 +105,7 @@ def sniff(source: str | Path | IO[bytes], *, expect: str | None = None) -> Sniff
     """Identify a photo or video by content; raise MediaRejected for anything else.
 
     `expect` ("image" or "video") refuses a real file of the other kind with a clear reason.
-    A file object is left at the position it had.
+    A file object is read from its start and left at the position it had.
     """
     head = _read_head(source)
     if not head:
