@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from testimonials.models import Brand, CollectionForm, Membership, Testimonial, Widget
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncWeek
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from testimonials.models import Brand, CollectionForm, MediaAsset, Membership, Testimonial, Widget, WidgetPick
 
 EDIT_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.EDITOR})
 ALL_ROLES = frozenset(Membership.Role.values)
@@ -60,3 +77,171 @@ def collection_form_get_public(*, brand_slug: str, form_slug: str) -> Collection
 
 def testimonial_list_published(*, brand: Brand) -> QuerySet[Testimonial]:
     return Testimonial.objects.filter(brand=brand).published().order_by("-featured", "-created_at")
+
+
+# --------------------------------------------------------------------------- widgets
+
+
+def testimonial_list_for_widget(*, widget: Widget) -> list[Testimonial]:
+    """What a widget shows: its picks or its rules, in its order, at most `max_items`, media prefetched."""
+    items = Testimonial.objects.filter(brand_id=widget.brand_id).published().prefetch_related("media")
+    if widget.selection == Widget.Selection.MANUAL:
+        picks = (
+            WidgetPick.objects.filter(widget=widget)
+            .order_by("position", "id")
+            .values_list("testimonial_id", "position")
+        )
+        positions = dict(picks)
+        chosen = list(items.filter(id__in=positions))
+        if widget.order == Widget.Order.NEWEST:
+            chosen.sort(key=lambda t: t.created_at, reverse=True)
+        elif widget.order == Widget.Order.FEATURED:
+            chosen.sort(key=lambda t: (not t.featured, positions[t.id]))
+        else:
+            chosen.sort(key=lambda t: positions[t.id])
+        return chosen[: widget.max_items]
+    tag_ids = list(widget.filter_tags.values_list("id", flat=True))
+    if tag_ids:
+        items = items.filter(tags__in=tag_ids).distinct()
+    if widget.filter_form_id:
+        items = items.filter(form_id=widget.filter_form_id)
+    if widget.filter_has_video:
+        items = items.filter(media__kind=MediaAsset.Kind.VIDEO, media__status=MediaAsset.Status.READY).distinct()
+    if widget.filter_language:
+        items = items.filter(language=widget.filter_language)
+    if widget.filter_featured:
+        items = items.filter(featured=True)
+    # "Pinned order" only means something for hand-picked widgets; rules fall back to featured first.
+    ordering = ["-created_at"] if widget.order == Widget.Order.NEWEST else ["-featured", "-created_at"]
+    return list(items.order_by(*ordering, "-id")[: widget.max_items])
+
+
+def rating_summary_for_brand(*, brand_id: int, form_id: int | None = None) -> dict:
+    """Average and count over every eligible review (approved or awaiting review), never only the
+    displayed ones (FTC 16 CFR 465: no suppression). Limited to one form when a widget is for one product."""
+    reviews = Testimonial.objects.filter(brand_id=brand_id).rating_eligible()
+    if form_id:
+        reviews = reviews.filter(form_id=form_id)
+    summary = reviews.aggregate(average=Avg("rating"), count=Count("id"))
+    average = round(summary["average"], 1) if summary["average"] is not None else None
+    return {"average": average, "count": summary["count"]}
+
+
+def testimonial_count_published(*, brand_id: int) -> int:
+    return Testimonial.objects.filter(brand_id=brand_id).published().count()
+
+
+def widget_get_public(*, public_id: str) -> Widget:
+    """A widget by its public id, for its public pages; 404 when unknown."""
+    return get_object_or_404(Widget.objects.select_related("brand"), public_id=public_id)
+
+
+# --------------------------------------------------------------------------- moderation queue and dashboard
+
+# What a person must look at: held by the pipeline, or failed and waiting for a decision.
+NEEDS_HUMAN_STATES = (Testimonial.State.PENDING_REVIEW, Testimonial.State.FAILED)
+
+
+def testimonial_list_moderation_queue(*, queryset: QuerySet[Testimonial] | None = None) -> QuerySet[Testimonial]:
+    """What needs a person, flagged first, then oldest first (the queue index covers brand, state, created_at)."""
+    qs = Testimonial.objects.all() if queryset is None else queryset
+    return (
+        qs.filter(state__in=NEEDS_HUMAN_STATES)
+        .annotate(is_flagged=testimonial_flagged_expression())
+        .order_by("-is_flagged", "created_at", "id")
+    )
+
+
+def testimonial_flagged_expression() -> Case:
+    """True when the pipeline attached at least one flag (an annotation for ordering the queue)."""
+    return Case(When(flags=[], then=Value(False)), default=Value(True), output_field=BooleanField())
+
+
+@dataclass(frozen=True)
+class DashboardStats:
+    by_state: dict[str, int]
+    rating_count: int
+    rating_average: float | None
+    rating_distribution: dict[int, int]  # 1..5 -> count, rating-eligible reviews only (FTC: no suppression)
+    sentiment_by_week: list[tuple[date, dict[str, int]]]  # oldest week first
+    per_form: list[tuple[str, int]]  # (form title, submissions), most first
+    moderation_buckets: dict[str, int]  # "under 1 hour" ... -> decided items
+    moderation_average: timedelta | None
+    since: datetime
+
+
+MODERATION_BUCKETS = (
+    ("under 1 hour", timedelta(hours=1)),
+    ("1 to 24 hours", timedelta(days=1)),
+    ("1 to 7 days", timedelta(days=7)),
+    ("over 7 days", None),
+)
+
+
+def dashboard_stats_for_brands(
+    *, brand_ids: list[int] | None, now: datetime | None = None, weeks: int = 12
+) -> DashboardStats:
+    """Counts, ratings, sentiment over time, submissions per form and time to moderation.
+
+    `brand_ids=None` means every brand (superusers). Six grouped queries, whatever the row count.
+    """
+    now = now or timezone.now()
+    since = (now - timedelta(weeks=weeks)).replace(hour=0, minute=0, second=0, microsecond=0)
+    qs = Testimonial.objects.all() if brand_ids is None else Testimonial.objects.filter(brand_id__in=brand_ids)
+
+    by_state = dict.fromkeys(Testimonial.State.values, 0)
+    for row in qs.values("state").annotate(n=Count("id")).order_by():
+        by_state[row["state"]] = row["n"]
+
+    distribution = dict.fromkeys(range(1, 6), 0)
+    for row in qs.rating_eligible().values("rating").annotate(n=Count("id")).order_by():
+        distribution[row["rating"]] = row["n"]
+    rating_count = sum(distribution.values())
+    average = sum(r * n for r, n in distribution.items()) / rating_count if rating_count else None
+
+    weeks_seen: dict[date, dict[str, int]] = {}
+    recent = qs.filter(created_at__gte=since).exclude(sentiment_label="")
+    for row in recent.annotate(week=TruncWeek("created_at")).values("week", "sentiment_label").annotate(n=Count("id")):
+        week = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
+        weeks_seen.setdefault(week, dict.fromkeys(Testimonial.Sentiment.values, 0))[row["sentiment_label"]] = row["n"]
+    first_week = (since - timedelta(days=since.weekday())).date()
+    sentiment_by_week = []
+    for i in range(weeks + 1):
+        week = first_week + timedelta(weeks=i)
+        if week > now.date():
+            break
+        sentiment_by_week.append((week, weeks_seen.get(week, dict.fromkeys(Testimonial.Sentiment.values, 0))))
+
+    per_form_rows = qs.values("form__title", "form__brand__name").annotate(n=Count("id")).order_by("-n")[:12]
+    many = brand_ids is None or len(brand_ids) > 1
+    per_form = [
+        (
+            (f"{row['form__title']} ({row['form__brand__name']})" if many else row["form__title"])
+            if row["form__title"]
+            else "No form (imported or deleted)",
+            row["n"],
+        )
+        for row in per_form_rows
+    ]
+
+    waited = ExpressionWrapper(F("decided_at") - F("created_at"), output_field=DurationField())
+    decided = qs.filter(decided_at__isnull=False, decided_at__gte=since).annotate(waited=waited)
+    aggregates = {"average": Avg("waited")}
+    lower = timedelta(0)
+    for label, upper in MODERATION_BUCKETS:
+        condition = Q(waited__gte=lower) if upper is None else Q(waited__gte=lower, waited__lt=upper)
+        aggregates[label] = Count("id", filter=condition)
+        lower = upper or lower
+    moderation = decided.aggregate(**aggregates)
+
+    return DashboardStats(
+        by_state=by_state,
+        rating_count=rating_count,
+        rating_average=average,
+        rating_distribution=distribution,
+        sentiment_by_week=sentiment_by_week,
+        per_form=per_form,
+        moderation_buckets={label: moderation[label] for label, _ in MODERATION_BUCKETS},
+        moderation_average=moderation["average"],
+        since=since,
+    )

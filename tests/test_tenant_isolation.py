@@ -48,6 +48,10 @@ def _snapshot() -> tuple:
 PUBLIC_URLS: dict[str, str] = {
     "healthz": "load-balancer health check, no data",
     "media-public": "public renditions under unguessable names; originals live elsewhere",
+    # Widgets (tests/widget/test_public_pages.py proves they carry no emails, IPs or internal ids):
+    "widget-embed": "the embed snippet, a static script with no data",
+    "widget-file": "published widget files: only what the brand chose to show on its own site",
+    "widget-wall": "the hosted wall page a brand shares: approved testimonials only",
 }
 
 # Brand-private URLs: one row each. Later issues add theirs here.

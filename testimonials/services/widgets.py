@@ -6,7 +6,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from testimonials import queue
-from testimonials.models import Widget
+from testimonials.models import Testimonial, Widget
+from testimonials.security import frame_ancestors
+from testimonials.widget import publish
+from testimonials.widget.render import widget_render
 
 # Several approvals in a row become one publish: the task waits this long, then renders once.
 PUBLISH_DEBOUNCE_SECONDS = 1.0
@@ -23,3 +26,40 @@ def widgets_request_publish(*, brand_id: int) -> list[int]:
             lambda widget_id=widget_id: queue.enqueue_widget_publish(widget_id, countdown=PUBLISH_DEBOUNCE_SECONDS)
         )
     return widget_ids
+
+
+def widget_request_publish(*, widget_id: int) -> None:
+    """Ask for one widget to be republished after commit: call it after changing a widget's settings."""
+    Widget.objects.filter(id=widget_id).update(publish_requested_at=timezone.now())
+    transaction.on_commit(lambda: queue.enqueue_widget_publish(widget_id, countdown=PUBLISH_DEBOUNCE_SECONDS))
+
+
+def widget_publish(*, widget_id: int) -> str:
+    """Render a widget and write its files if a publish was asked for since the last one.
+
+    Idempotent and debounced: every request enqueues a delayed task, and a task that finds the
+    widget already published after the latest request does nothing ("unchanged"). Returns the
+    published version, "unchanged" or "missing".
+    """
+    started = timezone.now()  # taken before reading: a change made while we render asks again
+    with transaction.atomic():
+        # Serialises concurrent publishes of one widget so an older render never overwrites a newer one.
+        widget = Widget.objects.select_for_update().filter(id=widget_id).first()
+        if widget is None:
+            return "missing"
+        requested, published = widget.publish_requested_at, widget.published_at
+        if widget.published_version and published and (requested is None or published >= requested):
+            return "unchanged"
+        rendered = widget_render(widget)
+        shown_before = publish.previous_item_ids(widget.public_id)
+        still_there = set(Testimonial.objects.filter(public_id__in=shown_before).values_list("public_id", flat=True))
+        version = publish.publish_files(
+            public_id=widget.public_id,
+            layout=widget.layout,
+            document=rendered.document,
+            data=rendered.data,
+            frame_ancestors=frame_ancestors(widget.allowed_domains or widget.brand.allowed_domains),
+            erased_ids=shown_before - still_there,
+        )
+        Widget.objects.filter(id=widget.id).update(published_version=version, published_at=started)
+    return version

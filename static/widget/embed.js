@@ -1,0 +1,88 @@
+/* Vouch embed: <script src="https://VOUCH/embed.js" data-widget="ID" async></script>
+   Shows a published widget in an iframe on Vouch's own origin, so the host page's CSS cannot
+   break it and its text cannot touch the host page. No cookies, no storage, no fingerprinting;
+   any error is swallowed: the widget must never break the page it sits on. */
+(function (w, d) {
+  "use strict";
+  var frames = [];
+  function important(el, styles) {
+    // Inline !important beats any host stylesheet, even one with !important rules.
+    for (var key in styles) el.style.setProperty(key, styles[key], "important");
+  }
+  function onMessage(event) {
+    for (var i = 0; i < frames.length; i++) {
+      var f = frames[i], m = event.data;
+      // Only our own frame, from our own origin: a forged message from anywhere else is ignored.
+      if (event.source !== f.el.contentWindow || event.origin !== f.origin || !m || m.id !== f.id) continue;
+      if (m.type === "vouch:size") {
+        var h = Math.round(+m.height);
+        if (h >= 0 && h < 20000) important(f.el, { height: h + "px", display: h ? "block" : "none" });
+      } else if (m.type === "vouch:close" && f.el.parentNode) {
+        f.el.parentNode.removeChild(f.el);
+      }
+    }
+  }
+  function jsonld(data) {
+    if (!data || !data.jsonld || d.querySelector('script[data-vouch-jsonld="' + data.widget.id + '"]')) return;
+    var s = d.createElement("script");
+    s.type = "application/ld+json";
+    s.setAttribute("data-vouch-jsonld", data.widget.id);
+    // Built from data by the server, set as text: never parsed as markup.
+    s.textContent = JSON.stringify(data.jsonld);
+    (d.head || d.body).appendChild(s);
+  }
+  function load(f) {
+    var dir = f.origin + "/widgets/" + encodeURIComponent(f.id) + "/";
+    fetch(dir + "index.json", { credentials: "omit" }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (p) {
+      if (!p || !/^[0-9a-f]+\.html$/.test(p.doc)) return;
+      if (p.jsonld && /^[0-9a-f]+\.json$/.test(p.data)) {
+        fetch(dir + p.data, { credentials: "omit" }).then(function (r) { return r.json(); }).then(jsonld)["catch"](function () {});
+      }
+      function show() { f.el.src = dir + p.doc; }
+      if (p.layout === "toast") {
+        important(f.el, {
+          position: "fixed", left: "16px", bottom: "16px", width: "min(380px, calc(100vw - 32px))",
+          "z-index": "2147483000", "max-height": "calc(100vh - 32px)"
+        });
+        return show();
+      }
+      if (!("IntersectionObserver" in w)) return show();
+      // The document loads when the widget comes near the viewport.
+      var seen = new IntersectionObserver(function (entries) {
+        if (entries[0].isIntersecting) { seen.disconnect(); show(); }
+      }, { rootMargin: "600px" });
+      seen.observe(f.el);
+    })["catch"](function () {});
+  }
+  function setup(script) {
+    if (script.getAttribute("data-vouch-ready")) return;
+    script.setAttribute("data-vouch-ready", "1");
+    var id = script.getAttribute("data-widget") || "";
+    if (!/^[\w-]{4,40}$/.test(id)) return;
+    var el = d.createElement("iframe"), f = { el: el, id: id, origin: new URL(script.src, location.href).origin };
+    el.title = "Customer testimonials";
+    el.setAttribute("scrolling", "no");
+    el.setAttribute("referrerpolicy", "no-referrer");
+    el.setAttribute("sandbox", "allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox");
+    important(el, {
+      display: "block", visibility: "visible", opacity: "1", position: "static", "box-sizing": "border-box",
+      width: "100%", "max-width": "100%", "min-width": "0", height: "1px", "min-height": "0", "max-height": "none",
+      border: "0", margin: "0", padding: "0", background: "transparent", transform: "none", filter: "none",
+      float: "none", "clip-path": "none", overflow: "hidden", "color-scheme": "normal"
+    });
+    var parent = script.parentNode && script.parentNode !== d.head ? script.parentNode : d.body;
+    parent.insertBefore(el, script.parentNode === parent ? script.nextSibling : null);
+    frames.push(f);
+    load(f);
+  }
+  function run() {
+    try {
+      var scripts = d.querySelectorAll("script[data-widget]");
+      for (var i = 0; i < scripts.length; i++) setup(scripts[i]);
+    } catch (e) { /* never break the host page */ }
+  }
+  w.addEventListener("message", function (event) { try { onMessage(event); } catch (e) {} });
+  if (d.body) run(); else d.addEventListener("DOMContentLoaded", run);
+})(window, document);
