@@ -8,6 +8,9 @@ import pytest
 from testimonials.models import Membership
 from tests.factories import BrandFactory, CollectionFormFactory, MembershipFactory, UserFactory
 
+# The generated media corpus (videos, a loopback listener), shared by tests/media and tests/services.
+pytest_plugins = ["tests.media.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_files(settings, tmp_path):

@@ -1,4 +1,4 @@
-"""Media fixtures: the generated corpus (built once per session: encoding video takes a moment)."""
+"""Media fixtures, loaded by tests/conftest.py: the generated corpus, built once per session."""
 
 from __future__ import annotations
 
