@@ -228,9 +228,9 @@ def dashboard_stats_for_brands(
     decided = qs.filter(decided_at__isnull=False, decided_at__gte=since).annotate(waited=waited)
     aggregates = {"average": Avg("waited")}
     lower = timedelta(0)
-    for label, upper in MODERATION_BUCKETS:
+    for i, (_, upper) in enumerate(MODERATION_BUCKETS):
         condition = Q(waited__gte=lower) if upper is None else Q(waited__gte=lower, waited__lt=upper)
-        aggregates[label] = Count("id", filter=condition)
+        aggregates[f"bucket{i}"] = Count("id", filter=condition)
         lower = upper or lower
     moderation = decided.aggregate(**aggregates)
 
@@ -241,7 +241,7 @@ def dashboard_stats_for_brands(
         rating_distribution=distribution,
         sentiment_by_week=sentiment_by_week,
         per_form=per_form,
-        moderation_buckets={label: moderation[label] for label, _ in MODERATION_BUCKETS},
+        moderation_buckets={label: moderation[f"bucket{i}"] for i, (label, _) in enumerate(MODERATION_BUCKETS)},
         moderation_average=moderation["average"],
         since=since,
     )

@@ -1,0 +1,3 @@
+"""The Django admin, scoped per brand. Importing the modules registers their ModelAdmins."""
+
+from testimonials.admin import brands, testimonials  # noqa: F401

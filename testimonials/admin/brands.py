@@ -1,0 +1,178 @@
+"""Brands, members, forms, tags, widgets and the audit trail, each scoped to the user's brands and role."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from testimonials.admin.scoping import (
+    OWNER_ROLES,
+    BrandFilter,
+    BrandScopedAdmin,
+    ScopedInlineMixin,
+    ScopedModelForm,
+    roles_for,
+)
+from testimonials.models import Brand, CollectionForm, Membership, ModerationEvent, Tag, Widget, WidgetPick
+from testimonials.services.widgets import widgets_request_publish
+
+
+@admin.register(Brand)
+class BrandAdmin(BrandScopedAdmin):
+    """Members see their brands; owners change them; only superusers create or delete brands."""
+
+    brand_path = "pk"
+    edit_roles = OWNER_ROLES
+    list_display = ["name", "slug", "auto_approve"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def has_add_permission(self, request):
+        return roles_for(request).superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return roles_for(request).superuser
+
+
+class MembershipForm(ScopedModelForm):
+    """Owners add people by username or email: a list of every user would leak other brands' staff."""
+
+    person = forms.CharField(label="Username or email", max_length=150)
+
+    class Meta:
+        model = Membership
+        fields = ["brand", "role"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["person"].initial = self.instance.user.get_username()
+            self.fields["person"].disabled = True
+
+    def clean_person(self):
+        if self.instance.pk:
+            return self.instance.user
+        value = self.cleaned_data["person"].strip()
+        users = get_user_model().objects.filter(Q(username__iexact=value) | Q(email__iexact=value), is_active=True)
+        if len(users) != 1:
+            raise forms.ValidationError("No single active user has this username or email.")
+        return users[0]
+
+    def clean(self):
+        cleaned = super().clean()
+        user, brand = cleaned.get("person"), cleaned.get("brand")
+        if user and brand and not self.instance.pk and Membership.objects.filter(user=user, brand=brand).exists():
+            self.add_error("person", "This person is already a member of this brand.")
+        return cleaned
+
+    def save(self, commit=True):
+        self.instance.user = self.cleaned_data["person"]
+        return super().save(commit)
+
+
+@admin.register(Membership)
+class MembershipAdmin(BrandScopedAdmin):
+    """Only owners see and manage a brand's members."""
+
+    view_roles = OWNER_ROLES
+    edit_roles = OWNER_ROLES
+    form = MembershipForm
+    list_display = ["user", "brand", "role"]
+    list_filter = [BrandFilter, "role"]
+    fields = ["person", "brand", "role"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "brand")
+
+
+@admin.register(CollectionForm)
+class CollectionFormAdmin(BrandScopedAdmin):
+    list_display = ["title", "brand", "slug", "is_active"]
+    list_filter = [BrandFilter, "is_active"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("brand")
+
+
+@admin.register(Tag)
+class TagAdmin(BrandScopedAdmin):
+    list_display = ["name", "brand", "slug"]
+    list_filter = [BrandFilter]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("brand")
+
+
+class WidgetPickFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            item = form.cleaned_data.get("testimonial") if hasattr(form, "cleaned_data") else None
+            if item is not None and item.brand_id != self.instance.brand_id:
+                form.add_error("testimonial", "This testimonial belongs to another brand.")
+
+
+class WidgetPickInline(ScopedInlineMixin, admin.TabularInline):
+    model = WidgetPick
+    formset = WidgetPickFormSet
+    extra = 0
+    autocomplete_fields = ["testimonial"]
+    fields = ["testimonial", "position"]
+
+    def has_view_permission(self, request, obj=None):
+        return obj is None or roles_for(request).can(obj.brand_id)
+
+    def has_add_permission(self, request, obj=None):
+        return obj is None or roles_for(request).can(obj.brand_id, WidgetAdmin.edit_roles)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_add_permission(request, obj)
+
+
+@admin.register(Widget)
+class WidgetAdmin(BrandScopedAdmin):
+    list_display = ["name", "brand", "layout", "public_id", "published_at"]
+    list_filter = [BrandFilter, "layout"]
+    search_fields = ["name", "public_id"]
+    autocomplete_fields = ["filter_tags", "filter_form"]
+    readonly_fields = ["public_id", "published_version", "published_at", "publish_requested_at"]
+    inlines = [WidgetPickInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("brand")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # What the widget shows may have changed: publish it again (after commit, debounced).
+        widgets_request_publish(brand_id=form.instance.brand_id)
+
+
+@admin.register(ModerationEvent)
+class ModerationEventAdmin(BrandScopedAdmin):
+    """The audit trail across testimonials, read-only."""
+
+    brand_path = "testimonial__brand"
+    list_display = ["created_at", "testimonial", "action", "from_state", "to_state", "actor_kind", "actor"]
+    list_filter = ["action", "actor_kind"]
+    search_fields = ["testimonial__author_name", "testimonial__public_id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("testimonial", "actor")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,147 @@
+"""Charts for the dashboard, drawn server-side as inline SVG: no CDN, no script, readable without colour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from testimonials.models import Testimonial
+from testimonials.selectors import DashboardStats
+
+STATE_COLOURS = {
+    "received": "#94a3b8",
+    "processing": "#60a5fa",
+    "pending_review": "#f59e0b",
+    "approved": "#16a34a",
+    "rejected": "#dc2626",
+    "failed": "#7c3aed",
+}
+SENTIMENT_COLOURS = {"positive": "#16a34a", "neutral": "#94a3b8", "negative": "#dc2626"}
+BAR_COLOUR = "#4f46e5"
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    colour: str = BAR_COLOUR
+
+
+def bar_chart(bars: list[Bar], *, title: str, width: int = 420, row: int = 26) -> SafeString:
+    """Horizontal bars with their labels and values written out (screen readers read the table-like text)."""
+    label_w, value_w = 150, 60
+    top = max((b.value for b in bars), default=0) or 1
+    plot = width - label_w - value_w
+    height = row * max(len(bars), 1) + 4
+    rows = []
+    for i, bar in enumerate(bars):
+        y = i * row + 2
+        rows.append(
+            (
+                f"{y + row * 0.65:.1f}",
+                bar.label[:24],
+                label_w,
+                y + 4,
+                max(round(plot * bar.value / top), 1 if bar.value else 0),
+                row - 8,
+                bar.colour,
+                label_w + plot + 6,
+                f"{y + row * 0.65:.1f}",
+                bar.value,
+            )
+        )
+    body = format_html_join(
+        "",
+        '<text x="0" y="{}" class="label">{}</text><rect x="{}" y="{}" width="{}" height="{}" fill="{}" rx="3">'
+        '</rect><text x="{}" y="{}" class="value">{}</text>',
+        rows,
+    )
+    return format_html(
+        '<svg class="vouch-chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="{}" height="{}">'
+        "<title>{}</title>{}</svg>",
+        title,
+        width,
+        height,
+        width,
+        height,
+        title,
+        body,
+    )
+
+
+def stacked_columns(weeks: list, *, title: str, width: int = 560, height: int = 180) -> SafeString:
+    """One column per week, stacked by sentiment, with the week's start date under every other column."""
+    labels = list(SENTIMENT_COLOURS)
+    totals = [sum(counts.get(k, 0) for k in labels) for _, counts in weeks]
+    top = max(totals, default=0) or 1
+    plot_h, left = height - 30, 30
+    step = (width - left) / max(len(weeks), 1)
+    parts = []
+    for i, (week, counts) in enumerate(weeks):
+        x, y = left + i * step + 2, plot_h
+        for key in labels:
+            value = counts.get(key, 0)
+            h = plot_h * value / top
+            if value:
+                y -= h
+                parts.append(
+                    format_html(
+                        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {} {}</title></rect>',
+                        f"{x:.1f}",
+                        f"{y:.1f}",
+                        f"{step - 4:.1f}",
+                        f"{h:.1f}",
+                        SENTIMENT_COLOURS[key],
+                        week.isoformat(),
+                        value,
+                        key,
+                    )
+                )
+        if i % 2 == 0:
+            parts.append(
+                format_html(
+                    '<text x="{}" y="{}" class="tick">{}</text>', f"{x:.1f}", height - 8, week.strftime("%d %b")
+                )
+            )
+    axis = format_html('<text x="0" y="12" class="tick">{}</text><text x="0" y="{}" class="tick">0</text>', top, plot_h)
+    legend = format_html_join(
+        "",
+        '<tspan fill="{}">■</tspan> {} ',
+        ((SENTIMENT_COLOURS[k], k) for k in labels),
+    )
+    return format_html(
+        '<svg class="vouch-chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="{}" height="{}">'
+        '<title>{}</title>{}{}<text x="{}" y="12" class="legend">{}</text></svg>',
+        title,
+        width,
+        height + 4,
+        width,
+        height + 4,
+        title,
+        axis,
+        format_html_join("", "{}", ((p,) for p in parts)),
+        width - 220,
+        legend,
+    )
+
+
+def charts(stats: DashboardStats) -> dict[str, SafeString]:
+    states = Testimonial.State
+    return {
+        "states": bar_chart(
+            [Bar(label, stats.by_state.get(value, 0), STATE_COLOURS[value]) for value, label in states.choices],
+            title="Testimonials by state",
+        ),
+        "ratings": bar_chart(
+            [Bar("★" * r, stats.rating_distribution[r], "#f59e0b") for r in range(5, 0, -1)],
+            title="Rating distribution (every eligible review)",
+        ),
+        "sentiment": stacked_columns(stats.sentiment_by_week, title="Sentiment per week"),
+        "forms": bar_chart([Bar(name, n) for name, n in stats.per_form], title="Submissions per form"),
+        "moderation": bar_chart(
+            [Bar(label, n, "#0ea5e9") for label, n in stats.moderation_buckets.items()],
+            title="Time from submission to decision",
+        ),
+    }

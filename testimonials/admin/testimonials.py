@@ -1,0 +1,557 @@
+"""The moderation queue, the testimonial page, bulk and per-row decisions, exports and the dashboard.
+
+Testimonials are never changed by saving a form here: the page is read-only and every decision
+goes through testimonials.services.moderation, which checks the role, writes a ModerationEvent and
+republishes the brand's widgets.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from testimonials.admin import dashboard, display, exports
+from testimonials.admin.filters import (
+    FeaturedFilter,
+    FlagFilter,
+    FormFilter,
+    MediaFilter,
+    QueueFilter,
+    RatingFilter,
+    SentimentFilter,
+    TagFilter,
+    is_queue,
+)
+from testimonials.admin.scoping import BrandFilter, BrandScopedAdmin, roles_for, scope
+from testimonials.errors import ApplicationError
+from testimonials.models import Brand, MediaAsset, ModerationEvent, Tag, Testimonial
+from testimonials.selectors import EDIT_ROLES, dashboard_stats_for_brands, testimonial_flagged_expression
+from testimonials.services.moderation import (
+    testimonial_add_tags,
+    testimonial_approve,
+    testimonial_reject,
+    testimonial_set_featured,
+    testimonial_unpublish,
+)
+
+State = Testimonial.State
+# Suggestions only: a reason is free text, always about content (never about a low rating).
+REJECT_REASONS = [
+    "Spam or advertising",
+    "Abusive or offensive language",
+    "Personal data that cannot be redacted",
+    "Off-topic: not about this brand",
+    "Fake or not from a real customer",
+    "Duplicate of another testimonial",
+]
+DECIDABLE = {
+    "approve": {State.PENDING_REVIEW, State.REJECTED, State.FAILED, State.RECEIVED, State.PROCESSING},
+    "reject": {State.PENDING_REVIEW, State.APPROVED, State.FAILED, State.RECEIVED, State.PROCESSING},
+    "unpublish": {State.APPROVED},
+}
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        help_text="Why this is not published: a content reason (spam, abuse, personal data, off-topic).",
+        widget=forms.TextInput(attrs={"list": "vouch-reject-reasons", "size": 60, "autofocus": True}),
+    )
+
+
+class TagForm(forms.Form):
+    tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.none(), widget=forms.CheckboxSelectMultiple)
+
+
+class ModerationEventInline(admin.TabularInline):
+    """The audit trail, read-only: append-only by design."""
+
+    model = ModerationEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "actor_kind", "actor", "action", "from_state", "to_state", "reasons", "note"]
+    readonly_fields = fields
+    ordering = ["created_at", "id"]
+    verbose_name_plural = "Audit trail"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    def has_view_permission(self, request, obj=None):
+        return True  # the parent page is already scoped to the user's brands
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Testimonial)
+class TestimonialAdmin(BrandScopedAdmin):
+    list_display = ["author", "stars_col", "excerpt_col", "sentiment_col", "media_col", "source", "state_col"]
+    list_display_links = ["author"]
+    list_filter = [
+        QueueFilter,
+        BrandFilter,
+        RatingFilter,
+        SentimentFilter,
+        MediaFilter,
+        FlagFilter,
+        TagFilter,
+        FormFilter,
+        FeaturedFilter,
+        "source",
+        ("created_at", admin.DateFieldListFilter),
+    ]
+    search_fields = ["author_name", "author_email", "author_company", "text", "=public_id"]
+    list_per_page = 50
+    show_full_result_count = False  # a second COUNT over every row the user may see: too slow at 100k
+    actions = [
+        "approve_selected",
+        "reject_selected",
+        "feature_selected",
+        "unfeature_selected",
+        "tag_selected",
+        "unpublish_selected",
+    ]
+    inlines = [ModerationEventInline]
+    fieldsets = [
+        ("Decision", {"fields": ["state_col", "flags_col", "rejection_reason", "decided_at", "featured", "tags_col"]}),
+        ("Testimonial", {"fields": ["stars_col", "text_col", "public_text_col", "highlight", "answers_col"]}),
+        ("Media", {"fields": ["media_preview_col"]}),
+        ("Sentiment", {"fields": ["sentiment_col", "language"]}),
+        ("Author", {"fields": ["author_name", "author_email", "author_title", "author_company", "author_url"]}),
+        ("Consent", {"fields": ["consent_col", "marketing_consent"]}),
+        (
+            "Origin",
+            {
+                "fields": [
+                    "brand",
+                    "form",
+                    "source",
+                    "is_verified",
+                    "is_incentivised",
+                    "public_id",
+                    "created_at",
+                    "referral_code",
+                    "referred_by",
+                ]
+            },
+        ),
+        ("Processing", {"fields": ["attempts", "last_error", "state_changed_at"], "classes": ["collapse"]}),
+    ]
+    change_list_template = "admin/testimonials/testimonial/change_list.html"
+    change_form_template = "admin/testimonials/testimonial/change_form.html"
+
+    class Media:
+        css = {"all": ["testimonials/admin.css"]}
+        js = ["testimonials/admin.js"]
+
+    # ------------------------------------------------------------------ queries
+
+    def get_queryset(self, request):
+        media = Prefetch("media", queryset=MediaAsset.objects.order_by("created_at"))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("brand", "form")
+            .prefetch_related(media, "tags")
+        )
+
+    def get_ordering(self, request):
+        if is_queue(request):
+            return [testimonial_flagged_expression().desc(), "created_at"]
+        return ["-created_at"]
+
+    def get_list_display(self, request):
+        columns = list(self.list_display)
+        roles = roles_for(request)
+        if roles.many_brands:
+            columns.insert(1, "brand")
+        columns.append("created_at")
+        if roles.any(EDIT_ROLES):
+            columns.append(self._decide_column(request))
+        return columns
+
+    def get_list_filter(self, request):
+        return self.list_filter
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
+
+    # Testimonials come from forms and imports; people decide through the services, never by editing.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_moderate_permission(self, request):
+        return roles_for(request).any(EDIT_ROLES)
+
+    # ------------------------------------------------------------------ columns
+
+    @admin.display(description="Author", ordering="author_name")
+    def author(self, obj):
+        extra = ", ".join(x for x in (obj.author_title, obj.author_company) if x)
+        badges = [
+            label for flag, label in ((obj.is_verified, "verified"), (obj.is_incentivised, "incentivised")) if flag
+        ]
+        return format_html(
+            "{}<br><small>{}</small>{}",
+            obj.author_name,
+            extra,
+            format_html_join("", ' <span class="vouch-badge">{}</span>', ((b,) for b in badges)),
+        )
+
+    @admin.display(description="Rating", ordering="rating")
+    def stars_col(self, obj):
+        return display.stars(obj.rating)
+
+    @admin.display(description="Testimonial")
+    def excerpt_col(self, obj):
+        tags = format_html_join(" ", '<span class="vouch-tag">{}</span>', ((t.name,) for t in obj.tags.all()))
+        return format_html(
+            '<div class="vouch-excerpt">{}</div><div>{} {}{}</div>',
+            display.excerpt(obj.text, obj.flags),
+            display.flag_chips(obj.flags),
+            tags,
+            format_html(' <span class="vouch-badge featured">{}</span>', "featured") if obj.featured else "",
+        )
+
+    @admin.display(description="Sentiment", ordering="sentiment_score")
+    def sentiment_col(self, obj):
+        return display.sentiment_badge(obj)
+
+    @admin.display(description="Media")
+    def media_col(self, obj):
+        return display.media_thumb(obj)
+
+    @admin.display(description="State", ordering="state")
+    def state_col(self, obj):
+        return display.state_badge(obj)
+
+    @admin.display(description="Flags: why it was held")
+    def flags_col(self, obj):
+        if not obj.flags:
+            return "Nothing was flagged."
+        rows = [
+            (
+                display.FLAG_LABELS.get(f.get("code", ""), f.get("code", "")),
+                f.get("reason", ""),
+                f.get("action", ""),
+                ", ".join(str(w) for w in f.get("evidence") or []),
+            )
+            for f in obj.flags
+            if isinstance(f, dict)
+        ]
+        return format_html(
+            '<table class="vouch-flags"><thead><tr><th>Flag</th><th>Reason</th><th>Action</th><th>Evidence</th>'
+            "</tr></thead><tbody>{}</tbody></table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td><mark>{}</mark></td></tr>", rows),
+        )
+
+    @admin.display(description="Original text (flagged words marked)")
+    def text_col(self, obj):
+        return format_html('<div class="vouch-text">{}</div>', display.marked(obj.text, display.evidence_of(obj.flags)))
+
+    @admin.display(description="Public text (as displayed, personal data redacted)")
+    def public_text_col(self, obj):
+        if not obj.public_text:
+            return "Not produced yet."
+        same = " (same as the original)" if obj.public_text == obj.text else ""
+        return format_html('<div class="vouch-text">{}</div><small>{}</small>', obj.public_text, same)
+
+    @admin.display(description="Answers to the form's prompts")
+    def answers_col(self, obj):
+        answers = [(a.get("prompt", ""), a.get("answer", "")) for a in obj.answers or [] if isinstance(a, dict)]
+        if not answers:
+            return "—"
+        return format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", answers))
+
+    @admin.display(description="Tags")
+    def tags_col(self, obj):
+        return ", ".join(t.name for t in obj.tags.all()) or "—"
+
+    @admin.display(description="Media")
+    def media_preview_col(self, obj):
+        assets = list(obj.media.all())
+        if not assets:
+            return "No photo or video."
+        return format_html_join("", "{}", ((display.media_preview(a),) for a in assets))
+
+    @admin.display(description="Consent record")
+    def consent_col(self, obj):
+        if not obj.consent_given:
+            return format_html('<strong class="vouch-warn">{}</strong>', "No consent recorded: do not publish.")
+        return format_html(
+            "Given on {} to the text:<blockquote>{}</blockquote>", obj.consented_at, obj.consent_text or "(not kept)"
+        )
+
+    def _decide_column(self, request):
+        roles = roles_for(request)
+
+        @admin.display(description="Decide")
+        def decide(obj):
+            if not roles.can(obj.brand_id, EDIT_ROLES):
+                return ""
+            buttons = []
+            if obj.state in DECIDABLE["approve"]:
+                buttons.append(
+                    format_html(
+                        '<button type="submit" class="button vouch-approve" formaction="{}" '
+                        'aria-label="Approve {}">Approve</button>',
+                        reverse("admin:testimonials_testimonial_decide", args=[obj.pk, "approve"]),
+                        obj.author_name,
+                    )
+                )
+            if obj.state in DECIDABLE["reject"]:
+                buttons.append(
+                    format_html(
+                        '<span class="vouch-reject"><input type="text" name="reason-{}" class="vouch-reason" '
+                        'list="vouch-reject-reasons" placeholder="Reason to reject" aria-label="Reason to reject {}">'
+                        '<button type="submit" class="button" formaction="{}">Reject</button></span>',
+                        obj.pk,
+                        obj.author_name,
+                        reverse("admin:testimonials_testimonial_decide", args=[obj.pk, "reject"]),
+                    )
+                )
+            return format_html_join("", "{}", ((b,) for b in buttons))
+
+        return decide
+
+    # ------------------------------------------------------------------ views
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("dashboard/", view(self.dashboard_view), name="testimonials_testimonial_dashboard"),
+            path("export.<str:fmt>", view(self.export_view), name="testimonials_testimonial_export"),
+            path(
+                "<int:object_id>/decide/<str:decision>/",
+                view(self.decide_view),
+                name="testimonials_testimonial_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"reject_reasons": REJECT_REASONS, "query_string": request.GET.urlencode()}
+        return super().changelist_view(request, extra_context={**extra, **(extra_context or {})})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra = {"reject_reasons": REJECT_REASONS, "decisions": []}
+        if object_id:
+            item = self.get_object(request, object_id)
+            if item is not None and roles_for(request).can(item.brand_id, EDIT_ROLES):
+                extra["decisions"] = [d for d, states in DECIDABLE.items() if item.state in states]
+                extra["can_moderate"] = True
+                extra["featured"] = item.featured
+        return super().changeform_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def decide_view(self, request, object_id: int, decision: str):
+        """Approve, reject, unpublish, feature or unfeature one testimonial from the list or its page."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        item = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not roles_for(request).can(item.brand_id, EDIT_ROLES):
+            raise PermissionDenied
+        actor = request.user
+        try:
+            if decision == "approve":
+                testimonial_approve(testimonial=item, actor=actor)
+            elif decision == "reject":
+                reason = request.POST.get(f"reason-{item.pk}") or request.POST.get("reason", "")
+                testimonial_reject(testimonial=item, actor=actor, reason=reason)
+            elif decision == "unpublish":
+                testimonial_unpublish(testimonial=item, actor=actor)
+            elif decision in ("feature", "unfeature"):
+                testimonial_set_featured(testimonial=item, actor=actor, featured=decision == "feature")
+            else:
+                return HttpResponseBadRequest("Unknown decision.")
+        except ApplicationError as exc:
+            self.message_user(request, f"{item.author_name}: {exc.message}", messages.ERROR)
+        else:
+            done = {"approve": "approved", "reject": "rejected", "unpublish": "sent back to review"}
+            self.message_user(request, f"{item.author_name}: {done.get(decision, decision + 'd')}.", messages.SUCCESS)
+        return HttpResponseRedirect(self._back_url(request))
+
+    def _back_url(self, request) -> str:
+        for candidate in (request.POST.get("next"), request.headers.get("referer")):
+            if candidate and url_has_allowed_host_and_scheme(
+                candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
+                return candidate
+        return reverse("admin:testimonials_testimonial_changelist")
+
+    def export_view(self, request, fmt: str):
+        """The filtered list (same filters, search and order as the screen) as CSV or JSON."""
+        if fmt not in exports.FORMATS:
+            return HttpResponseBadRequest("Export as csv or json.")
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseBadRequest("Unknown filter.")
+        return exports.FORMATS[fmt](changelist.queryset)
+
+    def dashboard_view(self, request):
+        roles = roles_for(request)
+        if not roles.any():
+            raise PermissionDenied
+        brands = list(scope(Brand.objects.order_by("name"), request, path="pk").values_list("id", "name"))
+        chosen = request.GET.get("brand", "")
+        brand_ids = roles.brand_ids()
+        if chosen.isdigit() and any(b == int(chosen) for b, _ in brands):
+            brand_ids = [int(chosen)]
+        stats = dashboard_stats_for_brands(brand_ids=brand_ids)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Dashboard",
+            "opts": self.model._meta,
+            "brands": brands,
+            "chosen": chosen,
+            "stats": stats,
+            "charts": dashboard.charts(stats),
+            "queue_count": sum(stats.by_state[s] for s in (State.PENDING_REVIEW, State.FAILED)),
+        }
+        return TemplateResponse(request, "admin/testimonials/dashboard.html", context)
+
+    # ------------------------------------------------------------------ bulk actions
+
+    def _each(self, request, queryset, verb: str, decide) -> None:
+        done, failures = 0, []
+        for item in queryset:
+            try:
+                decide(item)
+            except ApplicationError as exc:
+                failures.append(f"{item.author_name}: {exc.message}")
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} testimonial{'s' if done != 1 else ''} {verb}.", messages.SUCCESS)
+        for failure in failures[:10]:
+            self.message_user(request, failure, messages.ERROR)
+        if len(failures) > 10:
+            self.message_user(request, f"… and {len(failures) - 10} more could not be {verb}.", messages.ERROR)
+
+    @admin.action(description="Approve selected testimonials", permissions=["moderate"])
+    def approve_selected(self, request, queryset):
+        self._each(request, queryset, "approved", lambda t: testimonial_approve(testimonial=t, actor=request.user))
+
+    @admin.action(description="Reject selected testimonials (with a reason)…", permissions=["moderate"])
+    def reject_selected(self, request, queryset):
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._each(
+                request,
+                queryset,
+                "rejected",
+                lambda t: testimonial_reject(testimonial=t, actor=request.user, reason=reason),
+            )
+            return None
+        return self._intermediate(request, queryset, form, "reject_selected", "Reject testimonials")
+
+    @admin.action(description="Feature selected testimonials", permissions=["moderate"])
+    def feature_selected(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "featured",
+            lambda t: testimonial_set_featured(testimonial=t, actor=request.user, featured=True),
+        )
+
+    @admin.action(description="Stop featuring selected testimonials", permissions=["moderate"])
+    def unfeature_selected(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "no longer featured",
+            lambda t: testimonial_set_featured(testimonial=t, actor=request.user, featured=False),
+        )
+
+    @admin.action(description="Unpublish selected testimonials (back to review)", permissions=["moderate"])
+    def unpublish_selected(self, request, queryset):
+        self._each(request, queryset, "unpublished", lambda t: testimonial_unpublish(testimonial=t, actor=request.user))
+
+    @admin.action(description="Tag selected testimonials…", permissions=["moderate"])
+    def tag_selected(self, request, queryset):
+        brand_ids = {t.brand_id for t in queryset}
+        form = TagForm(request.POST if "apply" in request.POST else None)
+        form.fields["tags"].queryset = scope(Tag.objects.filter(brand_id__in=brand_ids), request, roles=EDIT_ROLES)
+        if form.is_bound and form.is_valid():
+            tags = list(form.cleaned_data["tags"])
+
+            def tag(item):
+                # A selection may span brands: each testimonial gets its own brand's tags.
+                mine = [t for t in tags if t.brand_id == item.brand_id]
+                if mine:
+                    testimonial_add_tags(testimonial=item, actor=request.user, tags=mine)
+
+            self._each(request, queryset, "tagged", tag)
+            return None
+        return self._intermediate(request, queryset, form, "tag_selected", "Tag testimonials")
+
+    def _intermediate(self, request, queryset, form, action: str, title: str):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "items": queryset,
+            "form": form,
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "reject_reasons": REJECT_REASONS,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/testimonials/testimonial/action_form.html", context)
+
+
+@admin.register(MediaAsset)
+class MediaAssetAdmin(BrandScopedAdmin):
+    """Photos and videos, read-only: processing belongs to the media pipeline."""
+
+    brand_path = "testimonial__brand"
+    list_display = ["__str__", "kind", "status", "progress", "testimonial", "created_at"]
+    list_filter = ["kind", "status"]
+    fields = ["preview", "testimonial", "kind", "status", "progress", "error", "original_name", "content_type"]
+    readonly_fields = fields
+
+    class Media:
+        css = {"all": ["testimonials/admin.css"]}
+        js = ["testimonials/admin.js"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("testimonial")
+
+    @admin.display(description="Preview")
+    def preview(self, obj):
+        return display.media_preview(obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
