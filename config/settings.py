@@ -208,6 +208,16 @@ UPLOAD_MAX_PHOTO_BYTES = _env("int", "UPLOAD_MAX_PHOTO_BYTES", default=10 * 1024
 UPLOAD_MAX_VIDEO_BYTES = _env("int", "UPLOAD_MAX_VIDEO_BYTES", default=200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# One submission carries at most an avatar, a photo and a video.
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
+# The byte-counting handler runs first; files it lets through go to memory or a temp file as usual.
+FILE_UPLOAD_HANDLERS = [
+    "testimonials.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Resumable uploads in progress (local disk, shared by the web processes of one machine).
+UPLOAD_SESSION_DIR = _env("str", "UPLOAD_SESSION_DIR", default="") or None
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_TEMP_DIR = None
 
@@ -275,7 +285,10 @@ REST_FRAMEWORK = {
 # Client IPs come from REMOTE_ADDR unless this many proxies in front are trusted to append to
 # X-Forwarded-For. A spoofed header is ignored when it is 0.
 TRUSTED_PROXY_COUNT = _env("int", "TRUSTED_PROXY_COUNT", default=0)
+# "10/h", "5/10m"; 0 or "off" disables the limit (benchmarks only).
 SUBMIT_RATE_LIMIT = _env("str", "SUBMIT_RATE_LIMIT", default="10/h")
+# Resumable uploads started per client (a video, a retake): same syntax.
+UPLOAD_RATE_LIMIT = _env("str", "UPLOAD_RATE_LIMIT", default="30/h")
 SUBMIT_MIN_SECONDS = _env("int", "SUBMIT_MIN_SECONDS", default=3)
 CAPTCHA_VERIFIER = _env("str", "CAPTCHA_VERIFIER", default="")
 

@@ -43,6 +43,8 @@ class SubmissionData:
     referred_by: str = ""
     source: str = Testimonial.Source.FORM
     media: list[MediaUpload] = field(default_factory=list)
+    # Set at submit time, e.g. {"code": "captcha_unavailable", ..., "action": "hold"}: kept for the moderator.
+    flags: list[dict] = field(default_factory=list)
 
 
 # Which submission field each of the form's FieldMode settings governs.
@@ -142,6 +144,7 @@ def _store(form: CollectionForm, data: SubmissionData) -> Testimonial:
         is_incentivised=bool(form.incentive),
         submission_key=data.submission_key,
         referred_by=data.referred_by[:16],
+        flags=list(data.flags),
         state=Testimonial.State.RECEIVED,
         state_changed_at=now,
     )
