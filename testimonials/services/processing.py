@@ -1,24 +1,29 @@
 """The automatic pipeline: a received testimonial gets sentiment, flags and a decision.
 
 Idempotent by construction. A worker claims a row with a conditional UPDATE that also bumps
-`attempts`; that attempt number fences the final write, so a late or duplicate run changes
+`attempts`; that attempt number fences every later write, so a late or duplicate run changes
 nothing, and a person's decision made meanwhile always wins.
+
+Order of work, chosen so that a crash anywhere leaves nothing half-done that a retry would repeat:
+claim (commit) -> analyse (pure, no writes) -> replace this row's fingerprints (one transaction)
+-> store the analysis and the fenced decision with its event (one transaction).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import Count, F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from testimonials import queue
-from testimonials.models import MediaAsset, Testimonial
+from testimonials.models import ContentFingerprint, MediaAsset, Testimonial
 from testimonials.moderation import rules, sentiment
 from testimonials.services.events import event_record
 from testimonials.services.widgets import widgets_request_publish
@@ -26,11 +31,23 @@ from testimonials.services.widgets import widgets_request_publish
 log = logging.getLogger(__name__)
 State = Testimonial.State
 
+# Near-duplicate candidates compared exactly, most shared LSH bands first.
+DUPLICATE_CANDIDATES = 20
+
 
 @dataclass(frozen=True)
 class ProcessOutcome:
-    status: str  # "decided", "skipped" (nothing to do), "superseded" (a person decided first)
+    status: str  # "decided", "skipped" (nothing to do), "superseded" (a person or a newer run decided first)
     state: str = ""
+
+
+@dataclass(frozen=True)
+class Analysis:
+    mood: sentiment.SentimentResult
+    flags: list[rules.Flag]
+    bands: list[int]
+    language: str
+    public_text: str
 
 
 def testimonial_claim(*, testimonial_id: int) -> int | None:
@@ -44,8 +61,60 @@ def testimonial_claim(*, testimonial_id: int) -> int | None:
     return Testimonial.objects.values_list("attempts", flat=True).get(id=testimonial_id)
 
 
+def testimonial_analyse(*, item: Testimonial) -> Analysis:
+    """Everything the pipeline concludes about a testimonial's text. Reads only; writes nothing."""
+    mood = sentiment.analyse(item.text)
+    form = item.form
+    flags = rules.check(
+        text=item.text,
+        rating=item.rating,
+        sentiment=mood,
+        blocklist=[str(word) for word in (item.brand.blocklist or [])],
+        min_length=form.text_min_length if form and item.text else 0,
+        max_length=form.text_max_length if form else 0,
+    )
+    bands = rules.fingerprint(item.text)
+    duplicate = testimonial_duplicate_flag(item=item, bands=bands)
+    if duplicate:
+        flags.append(duplicate)
+    return Analysis(
+        mood=mood,
+        flags=flags,
+        bands=bands,
+        language=rules.detect_language(item.text),
+        public_text=rules.redact(item.text),
+    )
+
+
+def testimonial_duplicate_flag(*, item: Testimonial, bands: list[int]) -> rules.Flag | None:
+    """The flag for the most similar earlier testimonial sharing an LSH band, in any brand."""
+    if not bands:
+        return None
+    candidates = list(
+        ContentFingerprint.objects.filter(band__in=bands)
+        .exclude(testimonial_id=item.id)
+        .values("testimonial_id", "brand_id")
+        .annotate(shared=Count("id"))
+        .order_by("-shared", "testimonial_id")[:DUPLICATE_CANDIDATES]
+    )
+    if not candidates:
+        return None
+    texts = dict(Testimonial.objects.filter(id__in=[c["testimonial_id"] for c in candidates]).values_list("id", "text"))
+    best: tuple[float, bool, int] | None = None
+    for candidate in candidates:
+        score = rules.similarity(item.text, texts.get(candidate["testimonial_id"], ""))
+        key = (score, candidate["brand_id"] == item.brand_id, candidate["testimonial_id"])
+        if best is None or key[:2] > best[:2]:
+            best = key
+    flag = rules.duplicate_flag(similarity=best[0], same_brand=best[1])
+    if flag and best[1]:
+        # Within the brand the admin may open the other one; another brand's ids are never shown.
+        flag = dataclasses.replace(flag, evidence=(*flag.evidence, f"testimonial #{best[2]}"))
+    return flag
+
+
 def testimonial_process(*, testimonial_id: int) -> ProcessOutcome:
-    """Analyse and decide one testimonial. Safe to call any number of times."""
+    """Analyse and decide one testimonial. Safe to call any number of times, concurrently too."""
     attempt = testimonial_claim(testimonial_id=testimonial_id)
     if attempt is None:
         return ProcessOutcome("skipped")
@@ -54,30 +123,23 @@ def testimonial_process(*, testimonial_id: int) -> ProcessOutcome:
         testimonial_mark_failed(testimonial_id=item.id, attempt=attempt, error=item.last_error or "Too many attempts.")
         return ProcessOutcome("decided", State.FAILED)
 
-    mood = sentiment.analyse(item.text)
-    form = item.form
-    flags = rules.check(
-        text=item.text,
-        rating=item.rating,
-        sentiment=mood,
-        blocklist=item.brand.blocklist,
-        min_length=form.text_min_length if form and item.text else 0,
-        max_length=form.text_max_length if form else 0,
-    )
-    decision = rules.decide(flags, auto_approve=item.brand.auto_approve)
+    analysis = testimonial_analyse(item=item)
+    decision = rules.decide(analysis.flags, auto_approve=item.brand.auto_approve)
+    fingerprints_replace(item=item, bands=analysis.bands)
+
     now = timezone.now()
-    analysis = {
-        "sentiment_score": mood.score,
-        "sentiment_label": mood.label,
-        "highlight": rules.redact(mood.highlight),
-        "flags": [f.as_dict() for f in flags],
-        "public_text": rules.redact(item.text),
-        "language": rules.detect_language(item.text),
-        "last_error": "",
-    }
     with transaction.atomic():
-        # The analysis is kept whatever happens; the state only if the row is still ours.
-        Testimonial.objects.filter(id=item.id).update(**analysis)
+        # The analysis is kept even if a person decided meanwhile (the admin shows the flags),
+        # but never over a newer run's or over a text edited since this run read it.
+        Testimonial.objects.filter(id=item.id, attempts=attempt, text=item.text).update(
+            sentiment_score=analysis.mood.score,
+            sentiment_label=analysis.mood.label,
+            highlight=rules.redact(analysis.mood.highlight)[:300],
+            flags=[f.as_dict() for f in analysis.flags],
+            public_text=analysis.public_text,
+            language=analysis.language,
+            last_error="",
+        )
         won = Testimonial.objects.filter(id=item.id, state=State.PROCESSING, attempts=attempt).update(
             state=decision.state, state_changed_at=now, decided_at=Coalesce(F("decided_at"), Value(now))
         )
@@ -93,6 +155,15 @@ def testimonial_process(*, testimonial_id: int) -> ProcessOutcome:
         if decision.state == State.APPROVED:
             widgets_request_publish(brand_id=item.brand_id)
     return ProcessOutcome("decided", decision.state)
+
+
+@transaction.atomic
+def fingerprints_replace(*, item: Testimonial, bands: list[int]) -> None:
+    """This testimonial's LSH bands, replaced whole: a rerun never doubles them."""
+    ContentFingerprint.objects.filter(testimonial_id=item.id).delete()
+    ContentFingerprint.objects.bulk_create(
+        [ContentFingerprint(testimonial_id=item.id, brand_id=item.brand_id, band=band) for band in bands]
+    )
 
 
 def testimonial_processing_failed(*, testimonial_id: int, error: str) -> str:
@@ -115,6 +186,7 @@ def testimonial_processing_failed(*, testimonial_id: int, error: str) -> str:
 
 
 def testimonial_mark_failed(*, testimonial_id: int, attempt: int, error: str) -> None:
+    """Give up on a row whose attempts ran out (a poison message that keeps killing its worker)."""
     item = Testimonial.objects.get(id=testimonial_id)
     changed = Testimonial.objects.filter(id=testimonial_id, state=State.PROCESSING, attempts=attempt).update(
         state=State.FAILED, state_changed_at=timezone.now(), last_error=error[:2000]
@@ -137,15 +209,15 @@ def sweep_stuck(*, older_than: timedelta | None = None) -> dict[str, int]:
     their clock reset, so a long backlog is not enqueued twice per sweep. Safe to run anytime.
     """
     now = timezone.now()
-    cutoff = now - (older_than or timedelta(seconds=settings.VOUCH_STUCK_AFTER_SECONDS))
+    cutoff = now - (older_than if older_than is not None else timedelta(seconds=settings.VOUCH_STUCK_AFTER_SECONDS))
     # Keeps the old state_changed_at, so the query below picks these rows up at once.
     released = Testimonial.objects.filter(state=State.PROCESSING, state_changed_at__lt=cutoff).update(
         state=State.RECEIVED, last_error="The worker stopped before finishing; retrying."
     )
     waiting = list(
-        Testimonial.objects.filter(state=State.RECEIVED, state_changed_at__lt=cutoff).values_list("id", flat=True)[
-            :1000
-        ]
+        Testimonial.objects.filter(state=State.RECEIVED, state_changed_at__lt=cutoff)
+        .order_by("state_changed_at")
+        .values_list("id", flat=True)[:1000]
     )
     Testimonial.objects.filter(id__in=waiting, state=State.RECEIVED).update(state_changed_at=now)
     for testimonial_id in waiting:
