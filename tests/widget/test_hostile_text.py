@@ -31,7 +31,7 @@ HOSTILE = [
 texts = st.one_of(
     st.sampled_from(HOSTILE),
     st.text(min_size=1, max_size=60),
-    st.lists(st.sampled_from(HOSTILE + ["a", " ", "\n", "<", ">", "&", '"', "'"]), min_size=1, max_size=8).map("".join),
+    st.lists(st.sampled_from([*HOSTILE, "a", " ", "\n", "<", ">", "&", '"', "'"]), min_size=1, max_size=8).map("".join),
 )
 
 
