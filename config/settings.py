@@ -270,7 +270,10 @@ VOUCH_MAX_ATTEMPTS = _env("int", "VOUCH_MAX_ATTEMPTS", default=5)
 CELERY_BEAT_SCHEDULE = {
     # Accepted work is never lost: re-enqueue rows whose message was lost (broker down at submit
     # time, worker killed) once they have waited VOUCH_STUCK_AFTER_SECONDS.
-    "sweep-stuck-work": {"task": "testimonials.tasks.sweep_stuck_task", "schedule": 30.0},
+    "sweep-stuck-work": {
+        "task": "testimonials.tasks.sweep_stuck_task",
+        "schedule": _env("float", "VOUCH_SWEEP_EVERY_SECONDS", default=30.0),
+    },
 }
 
 # --------------------------------------------------------------------------- API

@@ -27,7 +27,9 @@ def backoff(retries: int, *, base: float = 2.0, cap: float = 300.0) -> float:
     return random.uniform(0, min(cap, base * 2**retries))
 
 
-@shared_task(bind=True, max_retries=None, **IDEMPOTENT)
+# Text is capped, so a run takes milliseconds; the limits stay below VOUCH_STUCK_AFTER_SECONDS so the
+# sweeper never releases a row whose run is still alive.
+@shared_task(bind=True, max_retries=None, soft_time_limit=60, time_limit=90, **IDEMPOTENT)
 def testimonial_process_task(self, testimonial_id: int) -> str:
     try:
         return processing.testimonial_process(testimonial_id=testimonial_id).status

@@ -32,6 +32,13 @@ from testimonials.moderation.sentiment import SentimentResult
 
 HOLD = "hold"
 REJECT = "reject"
+# Every code this module produces; other codes on a row were set elsewhere (e.g. at submit time).
+CODES = frozenset(
+    {
+        "profanity", "blocklist", "link", "spam_phrase", "repeated_chars", "shouting", "gibberish", "email",
+        "phone", "duplicate", "rating_mismatch", "too_short", "too_long",
+    }
+)  # fmt: skip
 # Flags that read the rating: they may only ever hold (see decide()).
 RATING_CODES = frozenset({"rating_mismatch"})
 
@@ -96,6 +103,11 @@ class Flag:
 
     def as_dict(self) -> dict:
         return {"code": self.code, "reason": self.reason, "action": self.action, "evidence": list(self.evidence)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Flag:
+        action = data.get("action") if data.get("action") in (HOLD, REJECT) else HOLD
+        return cls(str(data.get("code", "")), str(data.get("reason", "")), action, tuple(data.get("evidence") or ()))
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,11 @@ def testimonial_analyse(*, item: Testimonial) -> Analysis:
         min_length=form.text_min_length if form and item.text else 0,
         max_length=form.text_max_length if form else 0,
     )
+    # Flags set before the pipeline (at submit time: "captcha_unavailable") are kept and count.
+    earlier = [
+        rules.Flag.from_dict(f) for f in (item.flags or []) if isinstance(f, dict) and f.get("code") not in rules.CODES
+    ]
+    flags = earlier + flags
     bands = rules.fingerprint(item.text)
     duplicate = testimonial_duplicate_flag(item=item, bands=bands)
     if duplicate:

@@ -178,3 +178,10 @@ def test_it_only_ever_asks_to_hold_or_reject_with_a_reason(text, rating):
         assert found.action in ("hold", "reject")
         assert found.reason.strip()
         assert found.code
+
+
+def test_it_documents_every_code_it_can_produce():
+    text = "Sh1t!!!!!! CALL 555-867-5309 asdfgh qwerty, mail a@example.com, promo code at spam.example.com " * 3
+    produced = {f.code for f in rules.check(text=text, rating=5, sentiment=NEUTRAL, blocklist=["call"], max_length=10)}
+    assert produced <= rules.CODES
+    assert rules.duplicate_flag(similarity=1.0, same_brand=True).code in rules.CODES

@@ -252,3 +252,18 @@ def test_it_writes_one_event_per_automatic_decision(auto_brand):
     for item in items:
         processing.testimonial_process(testimonial_id=item.id)
     assert ModerationEvent.objects.filter(action="auto_decision").count() == 3
+
+
+def test_it_keeps_flags_set_at_submit_time_and_holds_for_them(auto_brand):
+    captcha = {
+        "code": "captcha_unavailable",
+        "reason": "The anti-spam check was down.",
+        "action": "hold",
+        "evidence": [],
+    }
+    item = received(auto_brand, text="Lovely shop and kind staff.", flags=[captcha])
+    processing.testimonial_process(testimonial_id=item.id)
+    item.refresh_from_db()
+    assert item.state == State.PENDING_REVIEW
+    assert item.flags == [captcha]
+    assert item.events.get().reasons == ["The anti-spam check was down."]
