@@ -12,18 +12,21 @@ from testimonials.models import MediaAsset, Testimonial
 
 EXCERPT_LENGTH = 160
 
+# The pipeline's stable flag codes (testimonials/moderation/rules.py); unknown codes show as they are.
 FLAG_LABELS = {
     "profanity": "Profanity",
     "blocklist": "Blocked word",
-    "spam": "Spam",
     "link": "Link",
-    "links": "Link",
+    "spam_phrase": "Spam wording",
+    "repeated_chars": "Repeated characters",
+    "shouting": "Shouting",
+    "gibberish": "Gibberish",
     "email": "Email address",
     "phone": "Phone number",
-    "personal_data": "Personal data",
     "duplicate": "Duplicate",
-    "length": "Length",
-    "captcha": "Bot check",
+    "rating_mismatch": "Rating and text disagree",
+    "too_short": "Too short",
+    "too_long": "Too long",
 }
 
 
@@ -119,7 +122,7 @@ def _url(asset: MediaAsset, *names: str) -> str | None:
 def thumbnail_url(asset: MediaAsset) -> str | None:
     if asset.kind == MediaAsset.Kind.VIDEO:
         return _url(asset, "poster.jpg", "poster*")
-    return _url(asset, "thumb*", "card.webp", "card*")
+    return _url(asset, "thumb*", "card.webp", "card*", "avatar.webp", "avatar*", "full*")
 
 
 def media_thumb(item: Testimonial) -> SafeString:
@@ -179,7 +182,7 @@ def media_preview(asset: MediaAsset) -> SafeString:
             poster or "",
             duration,
         )
-    url = _url(asset, "card.webp", "card*", "thumb*")
+    url = _url(asset, "card.webp", "card*", "avatar.webp", "avatar*", "full*", "thumb*")
     if not url:
         return format_html('<div class="vouch-media-failed">{}</div>', "Photo ready but no rendition.")
     return format_html(

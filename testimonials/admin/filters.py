@@ -122,8 +122,7 @@ class FlagFilter(admin.SimpleListFilter):
     parameter_name = "flag"
 
     def lookups(self, request, model_admin):
-        labels = {code: label for code, label in FLAG_LABELS.items() if code != "links"}
-        return [("any", "Any flag"), ("none", "No flag"), *labels.items()]
+        return [("any", "Any flag"), ("none", "No flag"), *FLAG_LABELS.items()]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -148,6 +147,7 @@ class FormFilter(ScopedRelatedFilter):
     parameter_name = "form"
     model = CollectionForm
     field_path = "form_id"
+    label_field = "title"
 
 
 class FeaturedFilter(admin.SimpleListFilter):

@@ -202,7 +202,8 @@ class ScopedRelatedFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         qs = scope(self.model._default_manager.select_related("brand"), request)
         many = roles_for(request).many_brands
-        return [(str(row.pk), f"{row} ({row.brand})" if many else str(row)) for row in qs]
+        labels = ((row, str(getattr(row, self.label_field))) for row in qs)
+        return [(str(row.pk), f"{label} ({row.brand})" if many else label) for row, label in labels]
 
     def queryset(self, request, queryset):
         value = self.value()

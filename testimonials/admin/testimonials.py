@@ -165,12 +165,7 @@ class TestimonialAdmin(BrandScopedAdmin):
 
     def get_queryset(self, request):
         media = Prefetch("media", queryset=MediaAsset.objects.order_by("created_at"))
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("brand", "form")
-            .prefetch_related(media, "tags")
-        )
+        return super().get_queryset(request).select_related("brand", "form").prefetch_related(media, "tags")
 
     def get_ordering(self, request):
         if is_queue(request):
