@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -76,14 +77,14 @@ def stacked_columns(weeks: list, *, title: str, width: int = 560, height: int = 
     labels = list(SENTIMENT_COLOURS)
     totals = [sum(counts.get(k, 0) for k in labels) for _, counts in weeks]
     top = max(totals, default=0) or 1
-    plot_h, left = height - 30, 30
+    plot_h, left, margin = height - 30, 30, 20  # the legend sits in the top margin, above the columns
     step = (width - left) / max(len(weeks), 1)
     parts = []
     for i, (week, counts) in enumerate(weeks):
         x, y = left + i * step + 2, plot_h
         for key in labels:
             value = counts.get(key, 0)
-            h = plot_h * value / top
+            h = (plot_h - margin) * value / top
             if value:
                 y -= h
                 parts.append(
@@ -105,7 +106,9 @@ def stacked_columns(weeks: list, *, title: str, width: int = 560, height: int = 
                     '<text x="{}" y="{}" class="tick">{}</text>', f"{x:.1f}", height - 8, week.strftime("%d %b")
                 )
             )
-    axis = format_html('<text x="0" y="12" class="tick">{}</text><text x="0" y="{}" class="tick">0</text>', top, plot_h)
+    axis = format_html(
+        '<text x="0" y="{}" class="tick">{}</text><text x="0" y="{}" class="tick">0</text>', margin + 8, top, plot_h
+    )
     legend = format_html_join(
         "",
         '<tspan fill="{}">■</tspan> {} ',
@@ -122,7 +125,7 @@ def stacked_columns(weeks: list, *, title: str, width: int = 560, height: int = 
         title,
         axis,
         format_html_join("", "{}", ((p,) for p in parts)),
-        width - 220,
+        left,
         legend,
     )
 
@@ -145,3 +148,15 @@ def charts(stats: DashboardStats) -> dict[str, SafeString]:
             title="Time from submission to decision",
         ),
     }
+
+
+def duration_text(value: timedelta | None) -> str:
+    """An average a person reads at a glance: "3 min", "14.0 h", "2.5 days"."""
+    if value is None:
+        return "no decisions yet"
+    seconds = value.total_seconds()
+    if seconds < 3600:
+        return f"{max(seconds / 60, 0):.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"

@@ -426,6 +426,7 @@ class TestimonialAdmin(BrandScopedAdmin):
             "chosen": chosen,
             "stats": stats,
             "charts": dashboard.charts(stats),
+            "moderation_average": dashboard.duration_text(stats.moderation_average),
             "queue_count": sum(stats.by_state[s] for s in (State.PENDING_REVIEW, State.FAILED)),
         }
         return TemplateResponse(request, "admin/testimonials/dashboard.html", context)
