@@ -151,6 +151,7 @@ USE_TZ = True
 # --------------------------------------------------------------------------- files
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it, even before collectstatic
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = _env("str", "MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(_env("path", "MEDIA_ROOT", default=str(VAR_DIR / "media")))
