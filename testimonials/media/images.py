@@ -165,7 +165,9 @@ def _decode_box(size: tuple[int, int], largest: tuple[int, int], names: tuple[st
         # A square crop needs the short side to cover the box, not the long side to fit in it.
         short = min(size)
         return max(1, size[0] * largest[0] // short), max(1, size[1] * largest[1] // short)
-    return (largest[1], largest[0]) if orientation in _ROTATING_ORIENTATIONS else largest
+    box = (largest[1], largest[0]) if orientation in _ROTATING_ORIENTATIONS else largest
+    # What the rendition will really be (fitted), so draft() may pick a 1/2..1/8 scale that still covers it.
+    return _fit(size, box)
 
 
 def _orientation(image: Image.Image) -> int:
@@ -187,10 +189,11 @@ def _load(image: Image.Image) -> None:
         raise MediaRejected("This photo is damaged or incomplete.", code="damaged") from exc
 
 
-def make_image_renditions(source: Source, *, kind: str, name_prefix: str = "") -> ImageResult:
+def make_image_renditions(source: Source, *, kind: str, name_prefix: str = "", use_draft: bool = True) -> ImageResult:
     """Decode once, then encode each rendition of `kind` ("photo", "avatar", "poster") as WebP and JPEG.
 
     Raises MediaRejected for anything that is not a clean, decodable JPEG/PNG/WebP within limits.
+    `use_draft=False` decodes JPEGs at full size (only the benchmark wants that).
     """
     names = RENDITIONS_BY_KIND[kind]
     image = _open(source)
@@ -199,13 +202,13 @@ def make_image_renditions(source: Source, *, kind: str, name_prefix: str = "") -
         original_size = image.size  # draft() below changes image.size
         icc = image.info.get("icc_profile")
         largest = max((SIZES[n] for n in names), key=lambda box: box[0] * box[1])
-        if source_format == "jpeg":
+        if source_format == "jpeg" and use_draft:
             # EXIF sits in a header segment: read orientation, then let libjpeg decode at 1/2..1/8
             # scale. Shrink before transposing: exif_transpose() first forces a full-size decode.
             orientation = _orientation(image)
             image.draft("RGB", _decode_box(image.size, largest, names, orientation))
         _load(image)
-        if source_format != "jpeg":
+        if source_format != "jpeg" or not use_draft:
             orientation = _orientation(image)
         rotates = orientation in _ROTATING_ORIENTATIONS
         stored_box = _decode_box(image.size, largest, names, orientation)
