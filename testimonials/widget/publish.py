@@ -7,7 +7,8 @@ the embedded default):
     widgets/<public id>/<hash>.html         the document shown in the iframe (immutable)
     widgets/<public id>/<hash>.json         the public data: items, rating summary, JSON-LD (immutable)
     widgets/<public id>/frame-ancestors     the CSP source list the document may be framed by
-    widgets/<public id>/nginx-map.conf      the same, as one line of an nginx `map` (see docs/widgets.md)
+    widgets/<public id>/nginx-map.conf      the same, as one line of an nginx `map` (docs/widgets-nginx.conf)
+    widgets/.nginx-reload                   touched when any map line changed: nginx must reload
 
 A CSP `<meta>` cannot carry `frame-ancestors` (browsers ignore it there), so the header has to
 come from the server: nginx reads it from the map, the embedded view from `frame-ancestors`.
@@ -31,6 +32,7 @@ PREFIX = "widgets"
 POINTER = "index.json"
 FRAME_ANCESTORS = "frame-ancestors"
 NGINX_MAP = "nginx-map.conf"
+NGINX_RELOAD = ".nginx-reload"
 VERSIONED = re.compile(r"^(?P<version>[0-9a-f]{16})\.(?P<ext>html|json)$")
 
 
@@ -101,7 +103,9 @@ def publish_files(
     write_atomic(f"{base}/{version}.html", doc_bytes)
     write_atomic(f"{base}/{version}.json", data_bytes)
     _write_if_changed(f"{base}/{FRAME_ANCESTORS}", frame_ancestors.encode())
-    _write_if_changed(f"{base}/{NGINX_MAP}", f'"{public_id}" "{frame_ancestors}";\n'.encode())
+    if _write_if_changed(f"{base}/{NGINX_MAP}", f'"{public_id}" "{frame_ancestors}";\n'.encode()):
+        # nginx reads its maps at (re)load: this stamp tells a watcher (docs/widgets.md) to reload it.
+        write_atomic(f"{PREFIX}/{NGINX_RELOAD}", f"{public_id} {version}\n".encode())
     pointer = {
         "v": version,
         "doc": f"{version}.html",
@@ -141,9 +145,11 @@ def previous_item_ids(public_id: str) -> set[str]:
         return set()
 
 
-def _write_if_changed(name: str, content: bytes) -> None:
-    if read(name) != content:
-        write_atomic(name, content)
+def _write_if_changed(name: str, content: bytes) -> bool:
+    if read(name) == content:
+        return False
+    write_atomic(name, content)
+    return True
 
 
 def _delete_versions(base: str, *, keep: set[str]) -> None:

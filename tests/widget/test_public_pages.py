@@ -169,3 +169,10 @@ def test_it_never_publishes_script_inside_a_document(published, client):
     doc = parse(client.get(f"/widgets/{widget.public_id}/{version}.html").content.decode())
     scripts = [attrs for kind, tag, *attrs in doc.shape if kind == "start" and tag == "script"]
     assert scripts == [[("defer", "src")]]
+
+
+def test_it_documents_the_same_document_headers_for_nginx_as_the_embedded_view():
+    from testimonials.views.embed import document_csp
+
+    conf = (Path(django_settings.BASE_DIR) / "docs" / "widgets-nginx.conf").read_text()
+    assert f'add_header Content-Security-Policy "{document_csp("$vouch_frame_ancestors")}";' in conf

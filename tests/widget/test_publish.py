@@ -148,3 +148,19 @@ def test_it_marks_rejected_testimonials_for_republishing(brand_a, alice, django_
     version = widget_publish(widget_id=widget.id)
     assert b"Soon Gone" not in publish.read(f"widgets/{widget.public_id}/{version}.html")
     assert Testimonial.objects.get(id=item.id).state == Testimonial.State.REJECTED
+
+
+def test_it_asks_nginx_to_reload_only_when_a_widgets_allowed_domains_change(brand_a):
+    widget = WidgetFactory(brand=brand_a)
+    widget_publish(widget_id=widget.id)
+    stamp = publish.read("widgets/.nginx-reload")
+    assert stamp is not None
+    default_storage.delete("widgets/.nginx-reload")
+    TestimonialFactory(brand=brand_a)
+    _ask(widget)
+    widget_publish(widget_id=widget.id)
+    assert publish.read("widgets/.nginx-reload") is None  # new content, same domains: no reload
+    Widget.objects.filter(id=widget.id).update(allowed_domains=["https://new.example.com"])
+    _ask(widget)
+    widget_publish(widget_id=widget.id)
+    assert publish.read("widgets/.nginx-reload") is not None
