@@ -1,0 +1,280 @@
+"""The pipeline survives what production throws at it: real PostgreSQL, real Redis, real workers.
+
+(a) the broker is down at submit time; (b) a worker process is SIGKILLed mid-task; (c) a poison
+row crashes every attempt; (d) a person decides while a task runs.
+
+Each test runs its own redis-server on a free port, so it can stop the broker without touching
+anyone else's, and holds PostgreSQL locks from a second connection to freeze a task at a known
+point: after its claim, while it writes the row's fingerprints (see processing.testimonial_process).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from datetime import timedelta
+
+import kombu.pools
+import psycopg
+import pytest
+from django.db import connection
+
+from config.celery import app
+from testimonials.models import ContentFingerprint, Testimonial
+from testimonials.moderation import duplicates
+from testimonials.services import processing
+from testimonials.services.moderation import testimonial_reject
+from testimonials.services.submission import SubmissionData, testimonial_submit
+from tests.factories import BrandFactory, CollectionFormFactory, MembershipFactory, UserFactory
+from tests.workers import celery_worker, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+State = Testimonial.State
+DECIDED = [State.APPROVED, State.PENDING_REVIEW, State.REJECTED]
+TEXT = (
+    "The standing desk arrived in two days and assembly took twenty minutes, rock solid, quiet motor, "
+    "and my back has never felt better."
+)
+
+
+class RedisServer:
+    """A throwaway redis-server this test may stop and start at will."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._answers, limit=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def _answers(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis.from_url(self.url, socket_timeout=1).ping())
+        except redis.RedisError:
+            return False
+
+
+def _point_celery_at(url: str) -> None:
+    """Make this test process send to `url` (the worker gets it through settings and its environment)."""
+    # Celery reads CELERY_BROKER_URL from the environment before its own configuration.
+    os.environ["CELERY_BROKER_URL"] = url
+    # kombu caches connection and producer pools per broker URL, process-wide: drop them all.
+    kombu.pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker(settings):
+    server = RedisServer()
+    server.start()
+    original = os.environ.get("CELERY_BROKER_URL")
+    settings.CELERY_BROKER_URL = server.url
+    _point_celery_at(server.url)
+    assert app.connection_for_write().as_uri().endswith(f":{server.port}/0")
+    yield server
+    if original is None:
+        os.environ.pop("CELERY_BROKER_URL", None)
+        kombu.pools.reset()
+        app._pool = None
+        app.amqp._producer_pool = None
+    else:
+        _point_celery_at(original)
+    server.stop()
+
+
+@pytest.fixture
+def form_auto(db):
+    brand = BrandFactory(slug="pipeline", auto_approve=True)
+    return CollectionFormFactory(brand=brand, slug="pipeline")
+
+
+def submit(form, text: str = TEXT, **fields) -> Testimonial:
+    data = SubmissionData(author_name="Grace", rating=5, text=text, consent_given=True, **fields)
+    return testimonial_submit(form=form, data=data)
+
+
+def decided(item_id: int) -> Testimonial | None:
+    return Testimonial.objects.filter(id=item_id, state__in=DECIDED).first()
+
+
+class TableLock:
+    """Hold a PostgreSQL lock from a second connection, so a worker blocks where it writes that table."""
+
+    def __init__(self, table: str) -> None:
+        s = connection.settings_dict
+        self.conn = psycopg.connect(
+            host=s.get("HOST") or "127.0.0.1",
+            port=s.get("PORT") or 5432,
+            user=s.get("USER") or "postgres",
+            password=s.get("PASSWORD") or None,
+            dbname=s["NAME"],
+        )
+        # EXCLUSIVE still lets others read the table (the duplicate lookup), not write it.
+        self.conn.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+
+    def release(self) -> None:
+        if not self.conn.closed:
+            self.conn.rollback()
+            self.conn.close()
+
+
+def someone_waits_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def frozen_after_claim(item_id: int) -> bool:
+    return Testimonial.objects.filter(id=item_id, state=State.PROCESSING).exists() and someone_waits_on_a_lock()
+
+
+@pytest.fixture
+def fingerprint_lock():
+    locks: list[TableLock] = []
+
+    def take() -> TableLock:
+        locks.append(TableLock(ContentFingerprint._meta.db_table))
+        return locks[-1]
+
+    yield take
+    for lock in locks:
+        lock.release()
+
+
+def pool_children(proc: subprocess.Popen) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout
+    return [int(pid) for pid in out.split()]
+
+
+# --------------------------------------------------------------------------- (a)
+
+
+def test_it_keeps_a_submission_sent_while_the_broker_is_down_and_processes_it_once_it_returns(broker, form_auto):
+    broker.stop()
+    item = submit(form_auto)  # the enqueue after commit fails; the customer still gets their answer
+    item.refresh_from_db()
+    assert item.state == State.RECEIVED
+
+    broker.start()
+    sweeping = {"VOUCH_SWEEP_EVERY_SECONDS": "0.5", "VOUCH_STUCK_AFTER_SECONDS": "1"}
+    with celery_worker(concurrency=2, beat=True, extra_env=sweeping):
+        final = wait_until(lambda: decided(item.id), limit=60)
+        # Let the sweeper run several more times: nothing may be processed twice.
+        time.sleep(3)
+        final.refresh_from_db()
+    assert final.state == State.APPROVED
+    assert final.attempts == 1
+    assert final.events.filter(action="auto_decision").count() == 1
+    assert ContentFingerprint.objects.filter(testimonial=final).count() == duplicates.BANDS
+
+
+# --------------------------------------------------------------------------- (b)
+
+
+def test_it_processes_a_row_once_when_its_worker_is_killed_mid_task(broker, form_auto, fingerprint_lock):
+    item = submit(form_auto)
+    lock = fingerprint_lock()
+    with celery_worker(concurrency=1) as worker:
+        wait_until(lambda: frozen_after_claim(item.id))
+        [child] = pool_children(worker)
+        os.kill(child, signal.SIGKILL)  # the OOM killer, mid-task, after the claim
+        wait_until(lambda: pool_children(worker) and child not in pool_children(worker))
+        lock.release()
+        # The row stays claimed by the dead run until the sweeper's lease runs out.
+        assert Testimonial.objects.get(id=item.id).state == State.PROCESSING
+        processing.sweep_stuck(older_than=timedelta(0))
+        final = wait_until(lambda: decided(item.id))
+    assert worker.returncode is None or worker.returncode <= 0
+    assert final.state == State.APPROVED
+    assert final.attempts == 2  # the killed run counts: a poison message cannot loop forever
+    assert final.last_error == ""
+    assert final.events.filter(action="auto_decision").count() == 1
+    assert ContentFingerprint.objects.filter(testimonial=final).count() == duplicates.BANDS
+
+
+# --------------------------------------------------------------------------- (c)
+
+POISON = "poison-pill"
+
+
+@pytest.fixture
+def poison_trigger(db):
+    """A row that always breaks its analysis write: the database refuses it, on every attempt."""
+    table = Testimonial._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            CREATE OR REPLACE FUNCTION vouch_test_poison() RETURNS trigger AS $$
+            BEGIN
+              IF NEW.text LIKE '%%{POISON}%%' AND NEW.sentiment_score IS NOT NULL THEN
+                RAISE EXCEPTION 'poison pill: this row always breaks its analysis';
+              END IF;
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER vouch_test_poison BEFORE UPDATE ON {table}
+              FOR EACH ROW EXECUTE FUNCTION vouch_test_poison();
+            """
+        )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DROP TRIGGER IF EXISTS vouch_test_poison ON {table}; DROP FUNCTION IF EXISTS vouch_test_poison();"
+        )
+
+
+def test_it_gives_up_on_a_task_that_always_crashes_and_keeps_the_queue_flowing(broker, form_auto, poison_trigger):
+    poison = submit(form_auto, text=f"Great desk, {POISON} inside, I really love it.")
+    with celery_worker(concurrency=2, extra_env={"VOUCH_MAX_ATTEMPTS": "3"}):
+        wait_until(lambda: Testimonial.objects.get(id=poison.id).attempts >= 1)
+        later = [submit(form_auto, text=text) for text in ("Lovely shop.", "Kind, helpful staff!", "Fast delivery.")]
+        failed = wait_until(lambda: Testimonial.objects.filter(id=poison.id, state=State.FAILED).first(), limit=90)
+        for item in later:
+            assert wait_until(lambda item=item: decided(item.id)).state == State.APPROVED
+    assert failed.attempts == 3
+    assert "poison pill" in failed.last_error
+    [event] = failed.events.filter(action="failed")
+    assert "3 times" in event.reasons[0]
+    assert not failed.events.filter(action="auto_decision").exists()
+
+
+# --------------------------------------------------------------------------- (d)
+
+
+def test_it_keeps_a_rejection_made_by_a_person_while_the_task_runs(broker, form_auto, fingerprint_lock):
+    moderator = UserFactory(username="moderator")
+    MembershipFactory(user=moderator, brand=form_auto.brand)
+    item = submit(form_auto)
+    lock = fingerprint_lock()
+    with celery_worker(concurrency=1):
+        wait_until(lambda: frozen_after_claim(item.id))
+        testimonial_reject(testimonial=item, actor=moderator, reason="This customer asked us to remove it.")
+        lock.release()
+        # The run finishes (it stores its analysis) and must leave the person's decision alone.
+        final = wait_until(lambda: Testimonial.objects.filter(id=item.id).exclude(sentiment_label="").first())
+        time.sleep(1)
+        final.refresh_from_db()
+    assert final.state == State.REJECTED
+    assert final.rejection_reason == "This customer asked us to remove it."
+    assert list(final.events.values_list("action", flat=True)) == ["received", "reject"]  # no auto_decision
