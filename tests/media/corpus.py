@@ -83,6 +83,18 @@ def phone_portrait_mov(path: Path) -> Path:
     return path
 
 
+def hlg_hdr_mov(path: Path) -> Path:
+    """Like an iPhone's default recording: 10-bit HEVC in HLG HDR (BT.2020)."""
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=1", "-vf", "format=yuv420p10le",
+        "-c:v", "libx265",
+        "-x265-params", "log-level=error:colorprim=bt2020:transfer=arib-std-b67:colormatrix=bt2020nc",
+        "-color_trc", "arib-std-b67", "-color_primaries", "bt2020", "-colorspace", "bt2020nc", "-tag:v", "hvc1",
+        "-f", "mov", "-y", str(path),
+    )  # fmt: skip
+    return path
+
+
 def browser_webm(path: Path, *, vp9: bool = False) -> Path:
     """Like Chrome's or Firefox's MediaRecorder: VP8/VP9 + Opus, written live (no duration in the header)."""
     return generate_sample_video(

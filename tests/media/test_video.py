@@ -142,6 +142,17 @@ def test_it_turns_a_browser_recording_into_mp4_even_without_a_duration_in_its_he
     assert result.bytes == (tmp_path / "out.mp4").stat().st_size
 
 
+def test_it_tone_maps_an_hdr_iphone_video_to_standard_range(tmp_path):
+    source = corpus.hlg_hdr_mov(tmp_path / "a.mov")
+    info = inspect_video(source, max_seconds=60)
+    assert info.hdr
+
+    transcode_video(source, tmp_path / "out.mp4", info=info)
+
+    stream = next(line for line in _describe(tmp_path / "out.mp4").splitlines() if "Video:" in line)
+    assert "yuv420p(tv, bt709" in stream  # 8-bit BT.709: every browser shows it with the right colours
+
+
 def test_it_scales_1080p_down_to_720p(videos, tmp_path):
     info = inspect_video(videos["full_hd"], max_seconds=60)
     result = transcode_video(videos["full_hd"], tmp_path / "out.mp4", info=info)
