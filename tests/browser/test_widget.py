@@ -133,7 +133,6 @@ def test_it_shows_each_layout_on_a_hostile_host_page_sized_without_scrollbars(pa
     box = iframe.bounding_box()
     assert box["width"] > 600 and box["height"] > 20  # full width, not the host's 5 px
     assert iframe.evaluate("f => getComputedStyle(f).visibility === 'visible' && getComputedStyle(f).opacity === '1'")
-    page.wait_for_function("() => { const f = document.querySelector('iframe'); return true; }")
     inner = frame.evaluate("() => Math.ceil(document.getElementById('vouch').getBoundingClientRect().height)")
     page.wait_for_function(
         f"() => Math.abs(document.querySelector('iframe').getBoundingClientRect().height - {inner}) <= 1"
@@ -256,3 +255,52 @@ def test_it_shows_a_newly_approved_testimonial_after_the_publish_task_runs(
     _iframe, frame = _embed(fresh, host, live_server, widget, path="/after")
     assert "Fresh from the roaster, and it shows." in frame.locator("#vouch").inner_text()
     fresh.context.close()
+
+
+def test_it_loads_a_video_only_when_the_visitor_plays_it(page, host, live_server, shop, settings):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from testimonials.models import MediaAsset
+
+    item = TestimonialFactory(brand=shop, author_name="Video Person", text="Watch my story.")
+    poster = default_storage.save("renditions/test/poster.jpg", ContentFile(_tiny_jpeg()))
+    video = default_storage.save("renditions/test/video.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42"))
+    MediaAsset.objects.create(
+        testimonial=item,
+        kind=MediaAsset.Kind.VIDEO,
+        status=MediaAsset.Status.READY,
+        derivatives={
+            "poster.jpg": {"path": poster, "width": 64, "height": 36},
+            "video.mp4": {"path": video, "width": 64, "height": 36},
+        },
+    )
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    widget = WidgetFactory(brand=shop, layout=Widget.Layout.CARD, order=Widget.Order.NEWEST)
+    _iframe, frame = _embed(page, host, live_server, widget)
+    frame.locator("button.play img").wait_for()
+    assert any(url.endswith("poster.jpg") for url in requested)
+    assert not any(url.endswith("video.mp4") for url in requested)
+    frame.get_by_role("button", name="Play the video testimonial from Video Person").click()
+    frame.locator("video[controls]").wait_for(state="attached")
+    page.wait_for_timeout(300)  # let the element start fetching
+    assert any(url.endswith("video.mp4") for url in requested)
+
+
+def test_it_does_not_rotate_the_carousel_for_visitors_who_prefer_reduced_motion(page, host, live_server, shop):
+    page.emulate_media(reduced_motion="reduce")
+    widget = WidgetFactory(brand=shop, layout=Widget.Layout.CAROUSEL)
+    _iframe, frame = _embed(page, host, live_server, widget)
+    assert frame.evaluate("() => matchMedia('(prefers-reduced-motion: reduce)').matches")
+    assert frame.evaluate("() => document.querySelector('.pause').textContent") == "Play"
+
+
+def _tiny_jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 36), (120, 80, 40)).save(out, "JPEG")
+    return out.getvalue()
