@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from testimonials import queue
@@ -32,6 +35,19 @@ def widget_request_publish(*, widget_id: int) -> None:
     """Ask for one widget to be republished after commit: call it after changing a widget's settings."""
     Widget.objects.filter(id=widget_id).update(publish_requested_at=timezone.now())
     transaction.on_commit(lambda: queue.enqueue_widget_publish(widget_id, countdown=PUBLISH_DEBOUNCE_SECONDS))
+
+
+def widgets_republish_stale(*, older_than_seconds: float = 60) -> list[int]:
+    """For the periodic sweeper: enqueue widgets whose publish was asked for and never happened
+    (the broker was down when it was asked, or the worker died). Returns their ids."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stale = Widget.objects.filter(publish_requested_at__lt=cutoff).filter(
+        Q(published_at__isnull=True) | Q(published_at__lt=F("publish_requested_at"))
+    )
+    widget_ids = list(stale.values_list("id", flat=True))
+    for widget_id in widget_ids:
+        queue.enqueue_widget_publish(widget_id)
+    return widget_ids
 
 
 def widget_publish(*, widget_id: int) -> str:

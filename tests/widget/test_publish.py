@@ -164,3 +164,20 @@ def test_it_asks_nginx_to_reload_only_when_a_widgets_allowed_domains_change(bran
     _ask(widget)
     widget_publish(widget_id=widget.id)
     assert publish.read("widgets/.nginx-reload") is not None
+
+
+def test_it_finds_widgets_whose_publish_was_lost_for_the_sweeper(brand_a, monkeypatch):
+    from testimonials.services.widgets import widgets_republish_stale
+
+    long_ago = timezone.now() - timezone.timedelta(minutes=5)
+    lost = WidgetFactory(brand=brand_a, publish_requested_at=long_ago)
+    done = WidgetFactory(brand=brand_a)
+    widget_publish(widget_id=done.id)
+    Widget.objects.filter(id=done.id).update(publish_requested_at=long_ago)
+    just_asked = WidgetFactory(brand=brand_a, publish_requested_at=timezone.now())  # its task is on its way
+    never_asked = WidgetFactory(brand=brand_a)
+    sent = []
+    monkeypatch.setattr("testimonials.queue.enqueue_widget_publish", lambda wid, countdown=0: sent.append(wid))
+    assert widgets_republish_stale(older_than_seconds=60) == [lost.id]
+    assert sent == [lost.id]
+    assert just_asked.id not in sent and never_asked.id not in sent
