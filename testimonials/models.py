@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from testimonials.storage import private_storage
@@ -158,6 +158,15 @@ class CollectionForm(TimeStamped):
 # --------------------------------------------------------------------------- testimonials
 
 
+def testimonial_flagged_expression() -> Case:
+    """True when the pipeline attached a flag. The moderation queue orders by it; its indexes repeat it."""
+    return Case(When(flags=[], then=Value(False)), default=Value(True), output_field=models.BooleanField())
+
+
+# What waits for a person (the moderation queue): held by the pipeline, or failed.
+NEEDS_HUMAN_STATES = ("pending_review", "failed")
+
+
 class TestimonialQuerySet(models.QuerySet):
     def for_brands(self, brands) -> TestimonialQuerySet:
         return self.filter(brand__in=brands)
@@ -284,6 +293,26 @@ class Testimonial(TimeStamped):
             models.Index(fields=["brand", "state", "featured", "created_at"], name="testimonial_widget_idx"),
             # The sweeper: rows stuck in a state for too long.
             models.Index(fields=["state", "state_changed_at"], name="testimonial_sweep_idx"),
+            # The admin's full list, newest first, for one brand and for superusers across brands.
+            models.Index(fields=["brand", "-created_at"], name="testimonial_brand_recent_idx"),
+            models.Index(fields=["-created_at"], name="testimonial_recent_idx"),
+            # The dashboard's totals (state, rating, form) read from the index alone.
+            models.Index(fields=["brand", "state", "rating", "form"], name="testimonial_dashboard_idx"),
+            # The moderation queue in the admin's order (flagged first, then oldest), so its first page
+            # reads 50 index entries instead of sorting every waiting row. Partial: waiting rows only.
+            models.Index(
+                F("brand"),
+                testimonial_flagged_expression().desc(),
+                F("created_at"),
+                name="testimonial_queue_brand_idx",
+                condition=Q(state__in=NEEDS_HUMAN_STATES),
+            ),
+            models.Index(
+                testimonial_flagged_expression().desc(),
+                F("created_at"),
+                name="testimonial_queue_all_idx",
+                condition=Q(state__in=NEEDS_HUMAN_STATES),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,22 +8,29 @@ from datetime import date, datetime, timedelta
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import (
     Avg,
-    BooleanField,
-    Case,
     Count,
     DurationField,
     ExpressionWrapper,
     F,
     Q,
     QuerySet,
-    Value,
-    When,
+    Sum,
 )
 from django.db.models.functions import TruncWeek
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from testimonials.models import Brand, CollectionForm, MediaAsset, Membership, Testimonial, Widget, WidgetPick
+from testimonials.models import (
+    NEEDS_HUMAN_STATES,
+    Brand,
+    CollectionForm,
+    MediaAsset,
+    Membership,
+    Testimonial,
+    Widget,
+    WidgetPick,
+    testimonial_flagged_expression,
+)
 
 EDIT_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.EDITOR})
 ALL_ROLES = frozenset(Membership.Role.values)
@@ -138,9 +145,6 @@ def widget_get_public(*, public_id: str) -> Widget:
 
 # --------------------------------------------------------------------------- moderation queue and dashboard
 
-# What a person must look at: held by the pipeline, or failed and waiting for a decision.
-NEEDS_HUMAN_STATES = (Testimonial.State.PENDING_REVIEW, Testimonial.State.FAILED)
-
 
 def testimonial_list_moderation_queue(*, queryset: QuerySet[Testimonial] | None = None) -> QuerySet[Testimonial]:
     """What needs a person, flagged first, then oldest first (the queue index covers brand, state, created_at)."""
@@ -150,11 +154,6 @@ def testimonial_list_moderation_queue(*, queryset: QuerySet[Testimonial] | None 
         .annotate(is_flagged=testimonial_flagged_expression())
         .order_by("-is_flagged", "created_at", "id")
     )
-
-
-def testimonial_flagged_expression() -> Case:
-    """True when the pipeline attached at least one flag (an annotation for ordering the queue)."""
-    return Case(When(flags=[], then=Value(False)), default=Value(True), output_field=BooleanField())
 
 
 @dataclass(frozen=True)
@@ -183,27 +182,66 @@ def dashboard_stats_for_brands(
 ) -> DashboardStats:
     """Counts, ratings, sentiment over time, submissions per form and time to moderation.
 
-    `brand_ids=None` means every brand (superusers). Six grouped queries, whatever the row count.
+    `brand_ids=None` means every brand (superusers). Four grouped queries whatever the row count:
+    totals come from testimonial_dashboard_idx alone, the recent window from the created_at indexes.
+    Time to moderation covers testimonials received in the window that a person or rule decided.
     """
     now = now or timezone.now()
     since = (now - timedelta(weeks=weeks)).replace(hour=0, minute=0, second=0, microsecond=0)
     qs = Testimonial.objects.all() if brand_ids is None else Testimonial.objects.filter(brand_id__in=brand_ids)
 
     by_state = dict.fromkeys(Testimonial.State.values, 0)
-    for row in qs.values("state").annotate(n=Count("id")).order_by():
-        by_state[row["state"]] = row["n"]
+    by_form: dict[int | None, int] = {}
+    for row in qs.values("state", "form_id").annotate(n=Count("*")).order_by():
+        by_state[row["state"]] += row["n"]
+        by_form[row["form_id"]] = by_form.get(row["form_id"], 0) + row["n"]
 
     distribution = dict.fromkeys(range(1, 6), 0)
-    for row in qs.rating_eligible().values("rating").annotate(n=Count("id")).order_by():
+    for row in qs.rating_eligible().values("rating").annotate(n=Count("*")).order_by():
         distribution[row["rating"]] = row["n"]
     rating_count = sum(distribution.values())
     average = sum(r * n for r, n in distribution.items()) / rating_count if rating_count else None
 
+    top_forms = sorted(by_form.items(), key=lambda pair: -pair[1])[:12]
+    forms = CollectionForm.objects.select_related("brand").in_bulk([f for f, _ in top_forms if f is not None])
+    many = brand_ids is None or len(brand_ids) > 1
+    per_form = [
+        (
+            (f"{forms[f].title} ({forms[f].brand.name})" if many else forms[f].title)
+            if f in forms
+            else "No form (imported or deleted)",
+            n,
+        )
+        for f, n in top_forms
+    ]
+
+    waited = ExpressionWrapper(F("decided_at") - F("created_at"), output_field=DurationField())
+    aggregates = {"n": Count("*"), "decided": Count("decided_at"), "waited_sum": Sum("waited")}
+    lower = timedelta(0)
+    for i, (_, upper) in enumerate(MODERATION_BUCKETS):
+        condition = Q(waited__gte=lower) if upper is None else Q(waited__gte=lower, waited__lt=upper)
+        aggregates[f"bucket{i}"] = Count("id", filter=condition)
+        lower = upper or lower
+    recent = (
+        qs.filter(created_at__gte=since)
+        .annotate(week=TruncWeek("created_at"), waited=waited)
+        .values("week", "sentiment_label")
+        .annotate(**aggregates)
+        .order_by()
+    )
     weeks_seen: dict[date, dict[str, int]] = {}
-    recent = qs.filter(created_at__gte=since).exclude(sentiment_label="")
-    for row in recent.annotate(week=TruncWeek("created_at")).values("week", "sentiment_label").annotate(n=Count("id")):
+    buckets = [0] * len(MODERATION_BUCKETS)
+    decided_count, waited_total = 0, timedelta(0)
+    for row in recent:
         week = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
-        weeks_seen.setdefault(week, dict.fromkeys(Testimonial.Sentiment.values, 0))[row["sentiment_label"]] = row["n"]
+        if row["sentiment_label"]:
+            weeks_seen.setdefault(week, dict.fromkeys(Testimonial.Sentiment.values, 0))[row["sentiment_label"]] = row[
+                "n"
+            ]
+        decided_count += row["decided"]
+        waited_total += row["waited_sum"] or timedelta(0)
+        for i in range(len(buckets)):
+            buckets[i] += row[f"bucket{i}"]
     first_week = (since - timedelta(days=since.weekday())).date()
     sentiment_by_week = []
     for i in range(weeks + 1):
@@ -211,28 +249,8 @@ def dashboard_stats_for_brands(
         if week > now.date():
             break
         sentiment_by_week.append((week, weeks_seen.get(week, dict.fromkeys(Testimonial.Sentiment.values, 0))))
-
-    per_form_rows = qs.values("form__title", "form__brand__name").annotate(n=Count("id")).order_by("-n")[:12]
-    many = brand_ids is None or len(brand_ids) > 1
-    per_form = [
-        (
-            (f"{row['form__title']} ({row['form__brand__name']})" if many else row["form__title"])
-            if row["form__title"]
-            else "No form (imported or deleted)",
-            row["n"],
-        )
-        for row in per_form_rows
-    ]
-
-    waited = ExpressionWrapper(F("decided_at") - F("created_at"), output_field=DurationField())
-    decided = qs.filter(decided_at__isnull=False, decided_at__gte=since).annotate(waited=waited)
-    aggregates = {"average": Avg("waited")}
-    lower = timedelta(0)
-    for i, (_, upper) in enumerate(MODERATION_BUCKETS):
-        condition = Q(waited__gte=lower) if upper is None else Q(waited__gte=lower, waited__lt=upper)
-        aggregates[f"bucket{i}"] = Count("id", filter=condition)
-        lower = upper or lower
-    moderation = decided.aggregate(**aggregates)
+    moderation = {f"bucket{i}": n for i, n in enumerate(buckets)}
+    moderation["average"] = waited_total / decided_count if decided_count else None
 
     return DashboardStats(
         by_state=by_state,
