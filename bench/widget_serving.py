@@ -192,7 +192,10 @@ def wrk_rate(wrk: str, base: str, paths: list[str], *, seconds: int, connections
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
-def nginx_conf(folder: Path, *, port: int, app_port: int, media: Path, static: Path, ref: Path) -> Path:
+def nginx_conf(
+    folder: Path, *, port: int, app_port: int, media: Path, static: Path, ref: Path, user: str | None = None
+) -> Path:
+    """docs/widgets-nginx.conf filled in, inside a minimal main config that runs from `folder`."""
     documented = (ROOT / "docs" / "widgets-nginx.conf").read_text()
     server = (
         documented.replace("@MEDIA_ROOT@", str(media))
@@ -209,7 +212,8 @@ def nginx_conf(folder: Path, *, port: int, app_port: int, media: Path, static: P
     )
     conf = folder / "nginx.conf"
     conf.write_text(
-        f"""daemon off;
+        ("" if user is None else f"user {user};\n")
+        + f"""daemon off;
 worker_processes 1;
 pid {folder}/nginx.pid;
 error_log {folder}/nginx-error.log warn;
