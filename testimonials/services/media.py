@@ -16,6 +16,7 @@ import logging
 import secrets
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,6 +44,8 @@ TRANSIENT = (MediaTimeout, SoftTimeLimitExceeded, OSError, DatabaseError)
 # The longest a form may allow (CollectionForm.video_max_seconds), for assets without a form.
 DEFAULT_MAX_SECONDS = 600
 COPY_CHUNK = 1024 * 1024
+# Well under VOUCH_STUCK_AFTER_SECONDS (120 s by default), so a slow transcode keeps its lease.
+HEARTBEAT_SECONDS = 30
 
 
 class _Superseded(Exception):
@@ -136,15 +139,20 @@ def _discard(paths: list[str]) -> None:
 
 
 def _progress(asset_id: int, attempt: int) -> Callable[[int], None]:
-    """A progress writer that touches the row at most every 5 percent, and notices when it lost it."""
-    last = [-100]
+    """A progress writer that touches the row every 5 percent or HEARTBEAT_SECONDS, and notices when it lost it.
+
+    Each write also renews `status_changed_at`: the sweeper releases assets stuck in processing
+    past VOUCH_STUCK_AFTER_SECONDS, and a long transcode that is still moving is not stuck.
+    """
+    last = {"percent": -100, "at": time.monotonic()}
 
     def write(percent: int) -> None:
-        if percent < 100 and percent - last[0] < 5:
+        now = time.monotonic()
+        if percent < 100 and percent - last["percent"] < 5 and now - last["at"] < HEARTBEAT_SECONDS:
             return
-        last[0] = percent
+        last["percent"], last["at"] = percent, now
         ours = MediaAsset.objects.filter(id=asset_id, status=Status.PROCESSING, attempts=attempt).update(
-            progress=max(0, min(100, percent))
+            progress=max(0, min(100, percent)), status_changed_at=timezone.now()
         )
         if not ours:
             raise _Superseded

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
+from django.utils import timezone
 from PIL import Image
 
 from testimonials.media import video as video_media
@@ -15,6 +17,7 @@ from testimonials.models import MediaAsset, Testimonial
 from testimonials.services import media as media_services
 from testimonials.services.media import media_process
 from testimonials.services.moderation import testimonial_approve
+from testimonials.services.processing import sweep_stuck
 from tests.factories import TestimonialFactory
 from tests.media import corpus
 
@@ -94,6 +97,29 @@ def test_it_transcodes_a_video_with_a_poster_and_writes_progress_while_it_runs(i
     assert (asset.width, asset.height, asset.content_type) == (640, 360, "video/quicktime")
     assert any(0 < p < 100 for p in seen) and seen == sorted(seen)  # an admin saw it move
     assert default_storage.open(asset.derivatives["video.mp4"]["path"]).read(12)[4:8] == b"ftyp"
+
+
+def test_it_keeps_its_lease_while_a_long_transcode_is_still_moving(item, tmp_path, monkeypatch):
+    clip = video_media.generate_sample_video(tmp_path / "clip.mp4", seconds=2)
+    asset = _asset(item, MediaAsset.Kind.VIDEO, clip.read_bytes())
+    monkeypatch.setattr(media_services, "HEARTBEAT_SECONDS", 0)
+    real_transcode = video_media.transcode_video
+    released: list[int] = []
+
+    def slow_machine(*args, progress_callback, **kwargs):
+        def callback(percent):
+            # As if the transcode had been running for ten minutes when this progress line came in.
+            MediaAsset.objects.filter(id=asset.id).update(status_changed_at=timezone.now() - timedelta(minutes=10))
+            progress_callback(percent)
+            released.append(sweep_stuck(older_than=timedelta(minutes=2))["media"])
+
+        return real_transcode(*args, progress_callback=callback, **kwargs)
+
+    monkeypatch.setattr(video_media, "transcode_video", slow_machine)
+
+    assert media_process(asset_id=asset.id) == Status.READY
+    assert released and set(released) == {0}  # the sweeper never took it away
+    assert MediaAsset.objects.get(id=asset.id).attempts == 1
 
 
 BAD_INPUTS = {
