@@ -114,10 +114,8 @@ def item_data(item: Testimonial) -> dict:
 
 
 def is_curated(widget: Widget) -> bool:
-    """A display the brand chose from (FTC: label it "selected"): hand-picked, filtered or featured first.
-    Only "every published testimonial, newest first" is not curated; the rating badge shows no selection."""
-    if widget.layout == Widget.Layout.BADGE:
-        return False
+    """A selection the brand chose (FTC: label it "selected"): hand-picked, filtered or featured first.
+    Only "every published testimonial, newest first" is not curated."""
     if widget.selection == Widget.Selection.MANUAL:
         return True
     has_filters = (
@@ -142,7 +140,8 @@ def widget_data(widget: Widget) -> dict:
             "theme": widget.theme,
             "accent": widget.accent_color or widget.brand.accent_color,
             "radius": widget.corner_radius,
-            "curated": is_curated(widget),
+            # The rating badge shows a summary of every eligible review, not a selection.
+            "curated": widget.layout != Widget.Layout.BADGE and is_curated(widget),
             "brand": widget.brand.name,
             "wall": f"{settings.PUBLIC_URL}/w/{widget.public_id}/",
         },

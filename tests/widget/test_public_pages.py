@@ -176,3 +176,11 @@ def test_it_documents_the_same_document_headers_for_nginx_as_the_embedded_view()
 
     conf = (Path(django_settings.BASE_DIR) / "docs" / "widgets-nginx.conf").read_text()
     assert f'add_header Content-Security-Policy "{document_csp("$vouch_frame_ancestors")}";' in conf
+
+
+def test_it_labels_the_hosted_wall_of_a_curated_badge_widget_as_selected(client, brand_a):
+    TestimonialFactory(brand=brand_a, featured=True)
+    widget = WidgetFactory(brand=brand_a, layout="badge", filter_featured=True)
+    assert "Selected testimonials" in client.get(f"/w/{widget.public_id}/").content.decode()
+    version = widget_publish(widget_id=widget.id)
+    assert "Selected testimonials" not in client.get(f"/widgets/{widget.public_id}/{version}.html").content.decode()
