@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import zlib
 
 SHINGLE_CHARS = 5
 ROWS = 3
@@ -49,8 +50,11 @@ def similarity(a: str, b: str) -> float:
 
 
 def _hash64(value: str) -> int:
-    # Stable across processes and machines (Python's hash() is salted per process).
-    return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big")
+    """A stable hash of one shingle (Python's hash() is salted per process): CRC-32 in C, then
+    spread to 64 bits by a splitmix64 finaliser. ~4x cheaper than a blake2b call per shingle."""
+    x = (zlib.crc32(value.encode()) * 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    return x ^ (x >> 31)
 
 
 def fingerprint(text: str) -> list[int]:

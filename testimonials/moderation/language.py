@@ -78,10 +78,15 @@ def detect_language(text: str) -> str:
     """An ISO 639-1 code, or "" when the text does not say clearly enough."""
     sample = text[:2000]
     counts: dict[str, int] = {}
-    for ch in sample:
-        if ch.isalpha():
-            script = _script(ch)
-            counts[script] = counts.get(script, 0) + 1
+    if sample.isascii():
+        counts["LATIN"] = sum(ch.isalpha() for ch in sample)
+    else:
+        for ch in sample:
+            if ch.isalpha():
+                script = _script(ch)
+                counts[script] = counts.get(script, 0) + 1
+    if not counts.get("LATIN", 1):
+        del counts["LATIN"]
     if not counts:
         return ""
     script = max(counts, key=counts.get)

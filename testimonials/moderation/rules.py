@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from testimonials.moderation import duplicates, language, words
 from testimonials.moderation.sentiment import SentimentResult
@@ -66,6 +67,9 @@ _DOMAIN = re.compile(
 _REPEATED_CHAR = re.compile(rf"([^\s\d])\1{{{REPEATED_CHAR_RUN - 1},}}")
 _REPEATED_WORD = re.compile(rf"\b(\w+)(?:\W+\1\b){{{REPEATED_WORD_RUN - 1},}}", re.IGNORECASE)
 _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEYBOARD_RUNS = frozenset(
+    line[i : i + 4] for row in _KEYBOARD_ROWS for line in (row, row[::-1]) for i in range(len(row) - 3)
+)
 _ASCII_WORD = re.compile(r"\b[a-zA-Z]{4,}\b")
 _ANY_WORD = re.compile(r"[^\W\d_]{2,}")
 
@@ -213,6 +217,7 @@ def _shouting(text: str) -> list[Flag]:
     return [Flag("shouting", f"Written mostly in capital letters ({share:.0%}).", HOLD)]
 
 
+@lru_cache(maxsize=20_000)
 def is_gibberish_word(word: str) -> bool:
     """Keyboard mashing ('asdfgh', 'lkjhgf') or a long vowel-less string ('xkcdqz')."""
     if word.isupper() and len(word) <= 5:
@@ -220,11 +225,7 @@ def is_gibberish_word(word: str) -> bool:
     lower = word.lower()
     if not any(v in lower for v in "aeiouy"):
         return True
-    for row in _KEYBOARD_ROWS:
-        for line in (row, row[::-1]):
-            if any(lower[i : i + 4] in line for i in range(len(lower) - 3)):
-                return True
-    return False
+    return any(lower[i : i + 4] in _KEYBOARD_RUNS for i in range(len(lower) - 3))
 
 
 def _gibberish(text: str) -> list[Flag]:

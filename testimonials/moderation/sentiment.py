@@ -76,9 +76,9 @@ EMOJI_VALENCE = {
     "\U0001f680": 1.2,  # rocket
     "\u2728": 1.2,  # sparkles
 }
-_IDIOMS = [(re.compile(pattern, re.IGNORECASE), f"vouchidiom{i}") for i, pattern in enumerate(REVIEW_IDIOMS)]
+_IDIOMS = re.compile("|".join(f"(?P<vouchidiom{i}>{p})" for i, p in enumerate(REVIEW_IDIOMS)), re.IGNORECASE)
 _IDIOM_VALENCE = {f"vouchidiom{i}": valence for i, valence in enumerate(REVIEW_IDIOMS.values())}
-_EMOJI_TOKENS = {emoji: f" vouchemoji{i} " for i, emoji in enumerate(EMOJI_VALENCE)}
+_EMOJI_TOKENS = str.maketrans({emoji: f" vouchemoji{i} " for i, emoji in enumerate(EMOJI_VALENCE)})
 _EMOJI_VALENCE = {f"vouchemoji{i}": valence for i, valence in enumerate(EMOJI_VALENCE.values())}
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?\u2026])\s+|\n+")
@@ -126,10 +126,7 @@ def sentences(text: str) -> list[str]:
 
 
 def score_sentence(sentence: str) -> float:
-    for pattern, token in _IDIOMS:
-        sentence = pattern.sub(token, sentence)
-    for emoji, token in _EMOJI_TOKENS.items():
-        sentence = sentence.replace(emoji, token)
+    sentence = _IDIOMS.sub(lambda match: match.lastgroup, sentence).translate(_EMOJI_TOKENS)
     return _analyzer().polarity_scores(sentence)["compound"]
 
 

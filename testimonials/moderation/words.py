@@ -87,13 +87,26 @@ class WordList:
             else:
                 self.words.add(_letters(entry))
 
+        # One regex for every stem, and a memo: reviews reuse a small vocabulary.
+        self._stem_re = re.compile("|".join(re.escape(s) for s in sorted(self.stems, key=len, reverse=True)) or "(?!)")
+        self._memo: dict[str, bool] = {}
+
     def matches(self, norm: str) -> bool:
+        known = self._memo.get(norm)
+        if known is None:
+            known = self._memo[norm] = self._matches(norm)
+            if len(self._memo) > 50_000:
+                self._memo.clear()
+        return known
+
+    def _matches(self, norm: str) -> bool:
         if "*" in norm:
             return self._matches_masked(norm)
-        for form in variants(norm):
+        forms = variants(norm) if _RUN3.search(norm) else (norm,)
+        for form in forms:
             if form in self.exceptions:
                 return False
-            if form in self.words or any(form.startswith(stem) for stem in self.stems):
+            if form in self.words or self._stem_re.match(form):
                 return True
         return False
 

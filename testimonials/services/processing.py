@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -52,13 +52,16 @@ class Analysis:
 
 def testimonial_claim(*, testimonial_id: int) -> int | None:
     """Move a row from received to processing; return this attempt's number, or None if not ours."""
-    now = timezone.now()
-    claimed = Testimonial.objects.filter(id=testimonial_id, state=State.RECEIVED).update(
-        state=State.PROCESSING, state_changed_at=now, attempts=F("attempts") + 1
-    )
-    if not claimed:
-        return None
-    return Testimonial.objects.values_list("attempts", flat=True).get(id=testimonial_id)
+    # One round trip (UPDATE ... RETURNING, PostgreSQL and SQLite >= 3.35 alike): this runs for every row.
+    table = Testimonial._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, state_changed_at = %s, attempts = attempts + 1 "  # noqa: S608 - no user input
+            "WHERE id = %s AND state = %s RETURNING attempts",
+            [State.PROCESSING, timezone.now(), testimonial_id, State.RECEIVED],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def testimonial_analyse(*, item: Testimonial) -> Analysis:
@@ -130,25 +133,30 @@ def testimonial_process(*, testimonial_id: int) -> ProcessOutcome:
 
     analysis = testimonial_analyse(item=item)
     decision = rules.decide(analysis.flags, auto_approve=item.brand.auto_approve)
-    fingerprints_replace(item=item, bands=analysis.bands)
-
+    stored = {
+        "sentiment_score": analysis.mood.score,
+        "sentiment_label": analysis.mood.label,
+        "highlight": rules.redact(analysis.mood.highlight)[:300],
+        "flags": [f.as_dict() for f in analysis.flags],
+        "public_text": analysis.public_text,
+        "language": analysis.language,
+        "last_error": "",
+    }
     now = timezone.now()
     with transaction.atomic():
-        # The analysis is kept even if a person decided meanwhile (the admin shows the flags),
-        # but never over a newer run's or over a text edited since this run read it.
-        Testimonial.objects.filter(id=item.id, attempts=attempt, text=item.text).update(
-            sentiment_score=analysis.mood.score,
-            sentiment_label=analysis.mood.label,
-            highlight=rules.redact(analysis.mood.highlight)[:300],
-            flags=[f.as_dict() for f in analysis.flags],
-            public_text=analysis.public_text,
-            language=analysis.language,
-            last_error="",
-        )
-        won = Testimonial.objects.filter(id=item.id, state=State.PROCESSING, attempts=attempt).update(
-            state=decision.state, state_changed_at=now, decided_at=Coalesce(F("decided_at"), Value(now))
+        # Fingerprints first: until the decision below, this transaction holds no lock on the
+        # testimonial's row, so a person deciding meanwhile is never kept waiting by it.
+        fingerprints_replace(item=item, bands=analysis.bands, fresh=attempt == 1)
+        # The decision is fenced by the attempt (no newer run) and the text (not edited since read).
+        mine = Testimonial.objects.filter(id=item.id, attempts=attempt, text=item.text)
+        won = mine.filter(state=State.PROCESSING).update(
+            **stored, state=decision.state, state_changed_at=now, decided_at=Coalesce(F("decided_at"), Value(now))
         )
         if not won:
+            # A person decided first: keep the analysis for the admin, leave the state alone.
+            # If a newer run owns the row instead, it writes its own: drop these fingerprints.
+            if not mine.update(**stored):
+                transaction.set_rollback(True)
             return ProcessOutcome("superseded")
         event_record(
             testimonial=item,
@@ -163,9 +171,13 @@ def testimonial_process(*, testimonial_id: int) -> ProcessOutcome:
 
 
 @transaction.atomic
-def fingerprints_replace(*, item: Testimonial, bands: list[int]) -> None:
-    """This testimonial's LSH bands, replaced whole: a rerun never doubles them."""
-    ContentFingerprint.objects.filter(testimonial_id=item.id).delete()
+def fingerprints_replace(*, item: Testimonial, bands: list[int], fresh: bool = False) -> None:
+    """This testimonial's LSH bands, replaced whole: a rerun never doubles them.
+
+    `fresh` (a first attempt) skips the delete: bands are only ever committed with a decision.
+    """
+    if not fresh:
+        ContentFingerprint.objects.filter(testimonial_id=item.id).delete()
     ContentFingerprint.objects.bulk_create(
         [ContentFingerprint(testimonial_id=item.id, brand_id=item.brand_id, band=band) for band in bands]
     )

@@ -267,3 +267,20 @@ def test_it_keeps_flags_set_at_submit_time_and_holds_for_them(auto_brand):
     assert item.state == State.PENDING_REVIEW
     assert item.flags == [captcha]
     assert item.events.get().reasons == ["The anti-spam check was down."]
+
+
+def test_it_drops_the_work_of_a_stale_run_when_a_newer_one_owns_the_row(auto_brand, monkeypatch):
+    item = received(auto_brand, text=LONG_PRAISE)
+    analyse = processing.testimonial_analyse
+
+    def swept_and_reclaimed_meanwhile(**kwargs):
+        # This run stalled; the sweeper released the row and a newer run claimed it.
+        Testimonial.objects.filter(id=item.id).update(state=State.PROCESSING, attempts=2)
+        return analyse(**kwargs)
+
+    monkeypatch.setattr(processing, "testimonial_analyse", swept_and_reclaimed_meanwhile)
+    assert processing.testimonial_process(testimonial_id=item.id).status == "superseded"
+    item.refresh_from_db()
+    assert item.state == State.PROCESSING and item.attempts == 2
+    assert item.flags == [] and item.sentiment_label == ""
+    assert not ContentFingerprint.objects.filter(testimonial=item).exists()
