@@ -259,6 +259,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SOFT_TIME_LIMIT = _env("int", "CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = _env("int", "CELERY_TASK_TIME_LIMIT", default=360)
+# Media tasks transcode videos of up to ten minutes: their own, longer limits. ffmpeg's own timeout
+# stays below the soft limit so the asset fails with a clear reason; progress renews the lease.
+VOUCH_MEDIA_SOFT_TIME_LIMIT = _env("int", "VOUCH_MEDIA_SOFT_TIME_LIMIT", default=1800)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "text"
 CELERY_TASK_ROUTES = {

@@ -12,6 +12,7 @@ import random
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
 from testimonials.services import media as media_services
 from testimonials.services import processing
@@ -48,7 +49,13 @@ def testimonial_process_task(self, testimonial_id: int) -> str:
         return state
 
 
-@shared_task(bind=True, max_retries=None, **IDEMPOTENT)
+@shared_task(
+    bind=True,
+    max_retries=None,
+    soft_time_limit=settings.VOUCH_MEDIA_SOFT_TIME_LIMIT,
+    time_limit=settings.VOUCH_MEDIA_SOFT_TIME_LIMIT + 60,
+    **IDEMPOTENT,
+)
 def media_process_task(self, asset_id: int) -> str:
     return media_services.media_process(
         asset_id=asset_id, retry=lambda exc, attempt: self.retry(exc=exc, countdown=backoff(attempt, base=5.0))

@@ -219,7 +219,7 @@ def _process_video(asset, local: Path, work: Path, progress, saved: list[str], f
     info = video_media.inspect_video(local, max_seconds=max_seconds)
     progress(5)
     # Leave room under Celery's soft limit so ffmpeg's own timeout speaks first, with a clear reason.
-    timeout = max(30.0, min(60 + 4 * info.duration, settings.CELERY_TASK_SOFT_TIME_LIMIT - 30))
+    timeout = max(30.0, min(60 + 4 * info.duration, settings.VOUCH_MEDIA_SOFT_TIME_LIMIT - 30))
     output = work / "video.mp4"
     result = video_media.transcode_video(
         local, output, info=info, progress_callback=lambda p: progress(5 + p * 85 // 100), timeout=timeout
