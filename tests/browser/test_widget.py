@@ -62,10 +62,10 @@ class HostPages:
         self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def add(self, path: str, vouch: str, widget: Widget) -> str:
+    def add(self, path: str, vouch: str, widget: Widget, *, above: str = "") -> str:
         self.pages[path] = f"""<!doctype html><html><head><meta charset="utf-8"><title>Host shop</title>
 <style>{HOSTILE_CSS}</style></head><body>
-<p>Welcome to the shop.</p><a id="before" href="#top">Before the widget</a>
+<p>Welcome to the shop.</p>{above}<a id="before" href="#top">Before the widget</a>
 <script src="{vouch}/embed.js" data-widget="{widget.public_id}" async></script>
 <noscript><a href="{vouch}/w/{widget.public_id}/">Read our testimonials</a></noscript>
 <p>After the widget.</p></body></html>"""
@@ -304,3 +304,18 @@ def _tiny_jpeg() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (64, 36), (120, 80, 40)).save(out, "JPEG")
     return out.getvalue()
+
+
+def test_it_loads_the_document_only_when_the_widget_comes_near_the_viewport(page, host, live_server, shop):
+    widget = WidgetFactory(brand=shop, layout=Widget.Layout.WALL)
+    widget_publish(widget_id=widget.id)
+    documents = []
+    page.on("request", lambda request: documents.append(request.url) if request.url.endswith(".html") else None)
+    page.goto(host.add("/long", live_server.url, widget, above='<p style="height:5000px">Long story.</p>'))
+    page.wait_for_function("() => document.querySelector('iframe')")
+    page.wait_for_timeout(500)  # the pointer has arrived; the document must still wait
+    assert page.evaluate("() => document.querySelector('iframe').getAttribute('src')") is None
+    assert not documents
+    page.mouse.wheel(0, 5000)
+    page.wait_for_function("() => document.querySelector('iframe').getBoundingClientRect().height > 20")
+    assert len(documents) == 1
