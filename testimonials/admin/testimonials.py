@@ -302,6 +302,11 @@ class TestimonialAdmin(BrandScopedAdmin):
 
     def _decide_column(self, request):
         roles = roles_for(request)
+        # One reverse() per page, not two per row: the list renders 50 rows.
+        base = reverse("admin:testimonials_testimonial_changelist")  # decide URLs are "<pk>/decide/<decision>/"
+
+        def url(pk: int, decision: str) -> str:
+            return f"{base}{pk}/decide/{decision}/"
 
         @admin.display(description="Decide")
         def decide(obj):
@@ -313,7 +318,7 @@ class TestimonialAdmin(BrandScopedAdmin):
                     format_html(
                         '<button type="submit" class="button vouch-approve" formaction="{}" '
                         'aria-label="Approve {}">Approve</button>',
-                        reverse("admin:testimonials_testimonial_decide", args=[obj.pk, "approve"]),
+                        url(obj.pk, "approve"),
                         obj.author_name,
                     )
                 )
@@ -325,7 +330,7 @@ class TestimonialAdmin(BrandScopedAdmin):
                         '<button type="submit" class="button" formaction="{}">Reject</button></span>',
                         obj.pk,
                         obj.author_name,
-                        reverse("admin:testimonials_testimonial_decide", args=[obj.pk, "reject"]),
+                        url(obj.pk, "reject"),
                     )
                 )
             return format_html_join("", "{}", ((b,) for b in buttons))

@@ -279,3 +279,13 @@ def test_it_renders_the_superusers_list_in_a_bounded_number_of_queries(
     with django_assert_max_num_queries(10):
         response = root_client.get(CHANGELIST)
     assert len(_names(response)) == 40
+
+
+def test_it_gives_each_row_approve_and_reject_buttons_for_editors_only(brand_a, form_a, bob, victor):
+    item = _item(brand_a, form_a, "Row Rita", state=State.PENDING_REVIEW)
+    approve = reverse("admin:testimonials_testimonial_decide", args=[item.pk, "approve"])
+    reject = reverse("admin:testimonials_testimonial_decide", args=[item.pk, "reject"])
+    editor_page = login(bob).get(CHANGELIST).content.decode()
+    assert f'formaction="{approve}"' in editor_page and f'formaction="{reject}"' in editor_page
+    assert f'name="reason-{item.pk}"' in editor_page
+    assert "formaction" not in login(victor).get(CHANGELIST).content.decode()
