@@ -155,7 +155,10 @@ def test_it_fails_bad_files_with_a_reason_publishes_nothing_and_keeps_the_text_m
     item, alice, videos, listener, settings, case
 ):
     kind, make, words = BAD_INPUTS[case]
-    asset = _asset(item, kind, make(videos, listener.port))
+    # The customer's file name plays no part; give each the name it pretends to have.
+    asset = _asset(
+        item, kind, make(videos, listener.port), "photo.jpg" if kind == MediaAsset.Kind.PHOTO else "clip.mp4"
+    )
     retries: list[Exception] = []
 
     assert media_process(asset_id=asset.id, retry=lambda exc, attempt: retries.append(exc)) == Status.FAILED
@@ -166,6 +169,19 @@ def test_it_fails_bad_files_with_a_reason_publishes_nothing_and_keeps_the_text_m
     assert retries == [] and asset.attempts == 1  # the file is the problem: no retry
     assert listener.connections() == 0
     assert testimonial_approve(testimonial=item, actor=alice).state == Testimonial.State.APPROVED
+
+
+def test_it_publishes_only_a_clean_reencode_of_a_png_with_html_appended(item, settings):
+    asset = _asset(item, MediaAsset.Kind.PHOTO, corpus.png_with_html(), "photo.png")
+
+    assert media_process(asset_id=asset.id) == Status.READY
+
+    public = _public_files(settings)
+    assert sorted(p.suffix for p in public) == [".jpg", ".jpg", ".webp", ".webp"]
+    for path in public:
+        data = path.read_bytes()
+        assert b"<script" not in data and b"<html" not in data
+        assert data[:4] in (b"RIFF", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xdb")
 
 
 def test_it_refuses_a_file_over_the_upload_limit(item, settings):
