@@ -104,10 +104,15 @@ def testimonial_submit(*, form: CollectionForm, data: SubmissionData) -> Testimo
         if existing is not None:
             return existing
     _check_against_form(form, data)
+    item = _build(form, data)
+    # Validation and file copies happen before the transaction: on SQLite a write transaction locks
+    # the whole database, so it must hold only the inserts (a 200 MB video copy would stall everyone).
+    originals = _save_originals(data.media)
     try:
         with transaction.atomic():
-            item = _store(form, data)
+            _store(item, data, originals)
     except IntegrityError:
+        _delete_originals(originals)
         # Two identical submits raced; the unique key let exactly one through.
         existing = (
             Testimonial.objects.filter(submission_key=data.submission_key).first() if data.submission_key else None
@@ -115,6 +120,9 @@ def testimonial_submit(*, form: CollectionForm, data: SubmissionData) -> Testimo
         if existing is None:
             raise
         return existing
+    except BaseException:
+        _delete_originals(originals)
+        raise
     return item
 
 
@@ -123,7 +131,28 @@ def _server_chosen_name(content_type: str) -> str:
     return secrets.token_hex(16) + (mimetypes.guess_extension(content_type or "") or ".bin")
 
 
-def _store(form: CollectionForm, data: SubmissionData) -> Testimonial:
+def _save_originals(media: list[MediaUpload]) -> list[str]:
+    """Copy each upload into private storage under a server-chosen name; returns the stored names."""
+    field = MediaAsset._meta.get_field("original")
+    names: list[str] = []
+    try:
+        for upload in media:
+            name = field.generate_filename(None, _server_chosen_name(upload.content_type))
+            names.append(field.storage.save(name, File(upload.file, name=name), max_length=field.max_length))
+    except BaseException:
+        _delete_originals(names)
+        raise
+    return names
+
+
+def _delete_originals(names: list[str]) -> None:
+    storage = MediaAsset._meta.get_field("original").storage
+    for name in names:
+        storage.delete(name)
+
+
+def _build(form: CollectionForm, data: SubmissionData) -> Testimonial:
+    """The validated, unsaved row. Raises ApplicationError naming the field."""
     now = timezone.now()
     item = Testimonial(
         brand=form.brand,
@@ -149,22 +178,31 @@ def _store(form: CollectionForm, data: SubmissionData) -> Testimonial:
         state_changed_at=now,
     )
     try:
-        item.full_clean(exclude=["submission_key", "referral_code", "public_id"])
+        # Check constraints are left to the database: Django validates each with a query of its own
+        # (three per submission, the largest cost of a submit), and the rules above already cover them.
+        # Brand and form were just loaded: no need to query that they exist.
+        item.full_clean(
+            exclude=["submission_key", "referral_code", "public_id", "brand", "form"], validate_constraints=False
+        )
     except ValidationError as exc:
         field_name, messages = next(iter(exc.message_dict.items()))
         raise ApplicationError(messages[0], field=field_name) from exc
+    return item
+
+
+def _store(item: Testimonial, data: SubmissionData, originals: list[str]) -> Testimonial:
     item.save()
     event_record(testimonial=item, action="received", to_state=item.state, reasons=["Submitted through the form."])
     assets = [
         MediaAsset.objects.create(
             testimonial=item,
             kind=upload.kind,
-            original=File(upload.file, name=_server_chosen_name(upload.content_type)),
+            original=stored_name,
             original_name=upload.original_name[:200],
             content_type=upload.content_type,
             size_bytes=upload.file.size or 0,
         )
-        for upload in data.media
+        for upload, stored_name in zip(data.media, originals, strict=True)
     ]
     item_id, asset_ids = item.id, [a.id for a in assets]
     # Closures, not functools.partial: partial breaks robust on_commit on Django 5.2.

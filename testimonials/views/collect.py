@@ -140,11 +140,11 @@ def _too_many(request: HttpRequest, form: CollectionForm, retry_after: int) -> H
     return response
 
 
-def _thanks_url(form: CollectionForm, item: Testimonial | None, request: HttpRequest) -> str:
+def _thanks_url(form: CollectionForm, referral_code: str | None, request: HttpRequest) -> str:
     url = reverse("collect-thanks", kwargs={"brand_slug": form.brand.slug, "form_slug": form.slug})
     query = {}
-    if item is not None:
-        query["r"] = item.referral_code
+    if referral_code:
+        query["r"] = referral_code
     if request.GET.get("embed") == "1":
         query["embed"] = "1"
     return f"{url}?{urlencode(query)}" if query else url
@@ -197,7 +197,11 @@ def _submit(request: HttpRequest, form: CollectionForm) -> HttpResponse:
         return _invalid(request, form, bound, notice=problem.message)
 
     # A second click, a reload or a retry after a lost response: the same page is stored once.
-    existing = Testimonial.objects.filter(submission_key=token.submission_key, form=form).first()
+    existing = (
+        Testimonial.objects.filter(submission_key=token.submission_key, form=form)
+        .values_list("referral_code", flat=True)
+        .first()
+    )
     if existing is not None:
         return HttpResponseRedirect(_thanks_url(form, existing, request), status=303)
 
@@ -262,7 +266,7 @@ def _submit(request: HttpRequest, form: CollectionForm) -> HttpResponse:
     for accepted in bound.accepted_media.values():
         if accepted.session is not None:
             upload_session_delete(accepted.session)
-    return HttpResponseRedirect(_thanks_url(form, item, request), status=303)
+    return HttpResponseRedirect(_thanks_url(form, item.referral_code, request), status=303)
 
 
 def _invalid(
