@@ -12,6 +12,7 @@ admin.site.index_title = "Testimonials, forms and widgets"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("testimonials.api.urls")),
     path("", include("testimonials.urls")),
 ]
 

@@ -492,3 +492,32 @@ class WidgetPick(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.position} in {self.widget_id}"
+
+
+# --------------------------------------------------------------------------- integration
+
+
+class ApiKey(TimeStamped):
+    """A secret key for the REST API, scoped to one brand. Only its SHA-256 is stored.
+
+    A key acts on behalf of the member who created it, with that member's current role: when they
+    leave the brand, their keys stop working.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=80, help_text="What uses this key, e.g. 'Zapier'.")
+    prefix = models.CharField(max_length=12, unique=True, help_text="Shown to recognise a key; not secret.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (vk_{self.prefix}_…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

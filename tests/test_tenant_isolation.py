@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from testimonials.models import ModerationEvent, Testimonial, Widget
 from tests.factories import TestimonialFactory, WidgetFactory
@@ -61,7 +61,23 @@ PUBLIC_URLS: dict[str, str] = {
 }
 
 # Brand-private URLs: one row each. Later issues add theirs here.
-CASES: list[TenantCase] = []
+CASES: list[TenantCase] = [
+    # REST API v1 (tests/api/): a session member here; API keys are tested there.
+    TenantCase("api-testimonial-list", lambda w: reverse("api-testimonial-list") + "?brand=brand-a"),
+    TenantCase("api-testimonial-detail", lambda w: reverse("api-testimonial-detail", args=[w.testimonial.public_id])),
+    TenantCase(
+        "api-testimonial-approve",
+        lambda w: reverse("api-testimonial-approve", args=[w.testimonial.public_id]),
+        method="post",
+    ),
+    TenantCase(
+        "api-testimonial-reject",
+        lambda w: reverse("api-testimonial-reject", args=[w.testimonial.public_id]),
+        method="post",
+        data={"reason": "Spam"},
+    ),
+    TenantCase("api-rating-summary", lambda w: reverse("api-rating-summary") + "?brand=brand-a"),
+]
 
 
 def _named_urls(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
