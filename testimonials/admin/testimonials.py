@@ -120,6 +120,7 @@ class TestimonialAdmin(BrandScopedAdmin):
     search_fields = ["author_name", "author_email", "author_company", "text", "=public_id"]
     list_per_page = 50
     show_full_result_count = False  # a second COUNT over every row the user may see: too slow at 100k
+    show_facets = admin.ShowFacets.NEVER  # ~35 COUNTs per page (1.5 s at 100k rows); the dashboard has the counts
     actions = [
         "approve_selected",
         "reject_selected",
