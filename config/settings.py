@@ -7,6 +7,7 @@ them listed in .env.example and the README.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -122,7 +123,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 if TESTING and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so that a real worker process in the embedded tests sees the same data.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # One file per test run, so two runs at once (a developer and CI) never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --------------------------------------------------------------------------- cache
@@ -248,7 +250,9 @@ else:
         "socket_connect_timeout": 2,
         "retry_on_timeout": False,
         # Unacknowledged (acks_late) tasks come back after this long if their worker vanished.
-        "visibility_timeout": _env("int", "CELERY_VISIBILITY_TIMEOUT", default=900),
+        # Must outlast the longest task (a video transcode), or Redis hands a running task to a
+        # second worker; the claim would make that a no-op, but it wastes a worker.
+        "visibility_timeout": _env("int", "CELERY_VISIBILITY_TIMEOUT", default=2 * 3600),
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -42,3 +42,26 @@ def test_it_never_serves_a_private_original(settings, path):
 
 def test_it_only_answers_reads(client, settings, rendition):
     assert client.post(settings.MEDIA_URL + rendition).status_code == 405
+
+
+def test_it_answers_byte_ranges_so_phones_can_play_video(client, settings):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    name = default_storage.save("r/abcdefghijklmnopqrstuvwx/video.mp4", ContentFile(bytes(range(256)) * 4))
+    url = settings.MEDIA_URL + name
+
+    first = client.get(url, HTTP_RANGE="bytes=0-99")
+    assert first.status_code == 206
+    assert first["Content-Range"] == "bytes 0-99/1024" and first.content == (bytes(range(256)) * 4)[:100]
+    assert first["X-Content-Type-Options"] == "nosniff"
+
+    tail = client.get(url, HTTP_RANGE="bytes=-24")
+    assert tail.status_code == 206 and tail["Content-Range"] == "bytes 1000-1023/1024" and len(tail.content) == 24
+
+    beyond = client.get(url, HTTP_RANGE="bytes=5000-")
+    assert beyond.status_code == 416 and beyond["Content-Range"] == "bytes */1024"
+
+    whole = client.get(url)
+    assert whole.status_code == 200 and whole["Accept-Ranges"] == "bytes"
+    assert b"".join(whole.streaming_content) == bytes(range(256)) * 4
