@@ -194,3 +194,42 @@ def test_it_works_without_javascript(browser, live_server, collect_form):
     finally:
         context.close()
     assert Testimonial.objects.count() == 1
+
+
+def test_it_resumes_a_dropped_video_upload_without_starting_over(page, live_server, collect_form, settings):
+    from tests.views.collect_support import WEBM_HEAD
+
+    payload = WEBM_HEAD + bytes(range(256)) * (5 * 1024 * 4)  # ~5 MB: three chunks of 2 MB
+    offsets: list[tuple[str, int]] = []
+    dropped = []
+
+    def handle(route):
+        request = route.request
+        if request.method == "PATCH":
+            offset = int(request.headers["upload-offset"])
+            if offset > 0 and not dropped:
+                dropped.append(offset)
+                offsets.append(("dropped", offset))
+                route.abort("connectionreset")
+                return
+            offsets.append(("sent", offset))
+        route.continue_()
+
+    page.route("**/uploads/**", handle)
+    _open(page, live_server, collect_form)
+    _fill_basics(page)
+    page.get_by_label("Or upload a video file").set_input_files(
+        {"name": "holiday.webm", "mimeType": "video/webm", "buffer": payload}
+    )
+    status = page.locator("[data-video] [data-status]")
+    expect(status).to_have_text("Your video is ready ✓", timeout=30_000)
+    page.get_by_role("button", name="Send my testimonial").click()
+    _wait_for_thanks(page)
+
+    # The chunk lost to the dropped connection was sent again from where it stopped, never from 0.
+    sent = [offset for kind, offset in offsets if kind == "sent"]
+    assert dropped and sent.count(0) == 1
+    assert sent == sorted(sent) and dropped[0] in sent
+    asset = MediaAsset.objects.get()
+    assert (Path(settings.PRIVATE_MEDIA_ROOT) / asset.original.name).read_bytes() == payload
+    assert asset.original_name == "holiday.webm"
