@@ -151,6 +151,8 @@ class TestimonialForm(forms.Form):
         if cf.marketing_consent_text:
             fields["marketing_consent"] = forms.BooleanField(label=cf.marketing_consent_text, required=False)
         fields[HONEYPOT_FIELD] = forms.CharField(required=False, label="Leave this empty")
+        # Page order, so the error summary lists problems top to bottom.
+        self.order_fields(["rating", "text", *[f"answer_{i}" for i in range(len(cf.prompts or []))], "author_name"])
 
     # ------------------------------------------------------------------ cleaning
 

@@ -205,8 +205,10 @@ def _store(item: Testimonial, data: SubmissionData, originals: list[str]) -> Tes
         for upload, stored_name in zip(data.media, originals, strict=True)
     ]
     item_id, asset_ids = item.id, [a.id for a in assets]
-    # Closures, not functools.partial: partial breaks robust on_commit on Django 5.2.
-    transaction.on_commit(lambda: queue.enqueue_processing(item_id))
+    # Closures, not functools.partial: partial breaks robust on_commit on Django 5.2. Robust: the row
+    # is committed, so whatever goes wrong while enqueueing must not become a 500 that invites a
+    # second submit; the sweeper enqueues it later.
+    transaction.on_commit(lambda: queue.enqueue_processing(item_id), robust=True)
     for asset_id in asset_ids:
-        transaction.on_commit(lambda asset_id=asset_id: queue.enqueue_media(asset_id))
+        transaction.on_commit(lambda asset_id=asset_id: queue.enqueue_media(asset_id), robust=True)
     return item

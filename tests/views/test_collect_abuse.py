@@ -223,3 +223,36 @@ def test_it_keeps_a_submission_for_manual_review_when_the_verifier_is_down(clien
     assert item.state == Testimonial.State.RECEIVED
     assert [f["code"] for f in item.flags] == ["captcha_unavailable"]
     assert item.flags[0]["action"] == "hold"
+
+
+# --------------------------------------------------------------------------- broker down
+
+
+def test_it_thanks_the_customer_and_keeps_the_row_when_the_broker_is_down(
+    client, form_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    from testimonials import tasks
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(tasks.testimonial_process_task, "apply_async", unreachable)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(form_url(form_a), valid_post(form_a))
+    assert response.status_code == 303 and "/thanks/" in response["Location"]
+    assert Testimonial.objects.get().state == Testimonial.State.RECEIVED  # the sweeper's to pick up
+
+
+def test_it_thanks_the_customer_even_when_enqueueing_fails_unexpectedly(
+    client, form_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    from testimonials import queue
+
+    def broken(*args, **kwargs):
+        raise AttributeError("a stale setting in a long-running process")
+
+    monkeypatch.setattr(queue, "enqueue_processing", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(form_url(form_a), valid_post(form_a))
+    assert response.status_code == 303
+    assert Testimonial.objects.count() == 1
