@@ -155,8 +155,28 @@ def wait_decided(ids: list[int], limit: float) -> None:
     while time.monotonic() < deadline:
         if Testimonial.objects.filter(id__in=ids, state__in=decided).count() == len(ids):
             return
-        time.sleep(0.05)
+        time.sleep(0.2)
     raise RuntimeError(f"not every row was decided within {limit}s")
+
+
+def reference_celery_ceiling(count: int, broker_url: str) -> float:
+    """No-op tasks (Celery's built-in `celery.accumulate`) through the same broker and workers:
+    what the queue itself allows on this machine right now, with no database and no analysis."""
+    import redis
+
+    from config.celery import app
+
+    client = redis.Redis.from_url(broker_url)
+    accumulate = app.tasks["celery.accumulate"]
+    started = time.perf_counter()
+    for n in range(count):
+        accumulate.apply_async(args=(n,), queue="text")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if client.llen("text") == 0 and client.hlen("unacked") == 0:
+            return count / (time.perf_counter() - started)
+        time.sleep(0.02)
+    raise RuntimeError("no-op tasks did not drain")
 
 
 def reference_raw_vader(texts: list[str]) -> float:
@@ -218,11 +238,13 @@ def main() -> None:
 
     texts = make_texts(args.count, args.seed)
     results: dict = {"count": args.count, "workers": args.workers, "rate": args.rate, "seconds": args.seconds}
+    results["load_average_before"] = os.getloadavg()
     results["raw_vader_per_s"] = reference_raw_vader(texts)
     results["analysis_per_s"] = reference_analysis(texts)
 
     worker, log = start_worker(env, args.workers)
     try:
+        results["celery_noop_per_s"] = reference_celery_ceiling(args.count, env["CELERY_BROKER_URL"])
         rows = Testimonial.objects.bulk_create(
             [Testimonial(brand=brand, form=form, author_name="Bench", rating=5, text=t) for t in texts]
         )
@@ -268,6 +290,7 @@ def main() -> None:
         redis_proc.wait(timeout=10)
         log.unlink(missing_ok=True)
 
+    results["load_average_after"] = os.getloadavg()
     print(json.dumps(results, indent=2, sort_keys=True))
     print()
     print(f"machine: {os.cpu_count()} cores; {args.workers} worker processes; PostgreSQL + Redis on loopback")
