@@ -4,10 +4,12 @@
 
 Creates the database if needed, migrates, seeds once (bulk_create: 100,000 testimonials over 10
 brands, 90,000 of them in the brand whose owner is measured, with flags, tags, photos and videos),
-then renders each page through Django's test client, as the big brand's owner and as a superuser,
-and prints the median and p90 of 25 runs after 3 warm-ups, the median CPU time of this process
-(rendering; PostgreSQL's own time is not in it), the query count, and the ratio to the admin
-index page measured in the same run (the reference). `--reseed` drops the rows first.
+then renders each page through Django's test client (production settings: DEBUG off), as the big
+brand's owner and as a superuser. It prints medians and p90s over 4 rounds of 8 runs, the median
+CPU time of this process (rendering; PostgreSQL's own time is not in it), the query count, the
+ratio to the admin index page measured in the same run (the reference), and the same pages with
+the admin's indexes dropped inside a rolled-back transaction, in alternating rounds so both
+variants share the machine's load. `--reseed` drops the rows first.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import random
 import statistics
 import sys
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,7 +38,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 TOTAL = 100_000
 BIG_BRAND_SHARE = 90_000
 BRANDS = 10
-RUNS, WARMUP = 25, 3
+ROUNDS, RUNS, WARMUP = 4, 8, 2
 
 
 def ensure_database(url: str) -> None:
@@ -158,23 +161,48 @@ def _flush(batch, tags, rng) -> None:
     MediaAsset.objects.bulk_create(assets)
 
 
-def measure(client, url: str) -> tuple[float, float, int, int]:
+def measure(client, url: str, runs: int) -> tuple[list[float], list[float], int]:
+    """Wall and CPU milliseconds of `runs` requests after warm-ups, and the page's query count."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     for _ in range(WARMUP):
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
-    timings, cpu = [], []
-    for _ in range(RUNS):
+    wall, cpu = [], []
+    for _ in range(runs):
         started, started_cpu = time.perf_counter(), time.process_time()
-        response = client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
+        client.get(url)
+        wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    timings.sort()
-    return statistics.median(timings), timings[int(len(timings) * 0.9) - 1], statistics.median(cpu), len(queries)
+        client.get(url)
+    return wall, cpu, len(queries)
+
+
+# The indexes migration 0002 adds for these pages (see testimonials/models.py).
+ADMIN_INDEXES = [
+    "testimonial_brand_recent_idx",
+    "testimonial_recent_idx",
+    "testimonial_dashboard_idx",
+    "testimonial_queue_brand_idx",
+    "testimonial_queue_all_idx",
+]
+
+
+@contextmanager
+def indexes(present: bool):
+    """With the admin's indexes, or without them: dropped inside a transaction that is rolled back."""
+    from django.db import connection, transaction
+
+    if present:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX " + ", ".join(ADMIN_INDEXES))
+        yield
+        transaction.set_rollback(True)
 
 
 def main() -> None:
@@ -200,20 +228,47 @@ def main() -> None:
     ]
     from testimonials.models import Testimonial
 
+    clients = {}
+    for persona in ("bench-owner", "bench-root"):
+        clients[persona] = Client()
+        clients[persona].force_login(users.get(username=persona))
+    # Rounds alternate "with" and "without the indexes" so both see the same machine load.
+    wall: dict = {}
+    cpu: dict = {}
+    queries: dict = {}
+    for round_ in range(ROUNDS):
+        for present in (True, False) if round_ % 2 == 0 else (False, True):
+            with indexes(present):
+                for persona, client in clients.items():
+                    for label, url in pages:
+                        key = (persona, label, present)
+                        w, c, q = measure(client, url, RUNS)
+                        wall.setdefault(key, []).extend(w)
+                        cpu.setdefault(key, []).extend(c)
+                        queries[key] = q
+
     print(
         f"# {Testimonial.objects.count()} testimonials; {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, {RUNS} runs after {WARMUP} warm-ups"
+        f"{os.cpu_count()} cores, Python {platform.python_version()}; {ROUNDS} rounds x {RUNS} runs "
+        f"after {WARMUP} warm-ups; medians in ms"
     )
-    print(f"{'persona':<11} {'page':<40} {'median ms':>9} {'p90 ms':>7} {'cpu ms':>7} {'queries':>7} {'x index':>7}")
-    for persona in ("bench-owner", "bench-root"):
-        client = Client()
-        client.force_login(users.get(username=persona))
-        reference = None
-        for label, url in pages:
-            median, p90, cpu, queries = measure(client, url)
-            reference = reference or median
-            ratio = median / reference
-            print(f"{persona:<11} {label:<40} {median:>9.1f} {p90:>7.1f} {cpu:>7.1f} {queries:>7} {ratio:>7.1f}")
+    header = f"{'persona':<11} {'page':<38} {'median':>7} {'p90':>6} {'cpu':>6} {'queries':>7} {'x index':>7}"
+    print(header + f" {'no idx':>7} {'no idx p90':>10} {'slower':>6}")
+    for persona in clients:
+        reference = statistics.median(wall[(persona, pages[0][0], True)])
+        for label, _ in pages:
+            with_, without = sorted(wall[(persona, label, True)]), sorted(wall[(persona, label, False)])
+            median, median_without = statistics.median(with_), statistics.median(without)
+            print(
+                f"{persona:<11} {label:<38} {median:>7.1f} {_p90(with_):>6.1f} "
+                f"{statistics.median(cpu[(persona, label, True)]):>6.1f} {queries[(persona, label, True)]:>7} "
+                f"{median / reference:>7.1f} {median_without:>7.1f} {_p90(without):>10.1f} "
+                f"{median_without / median:>5.1f}x"
+            )
+
+
+def _p90(values: list[float]) -> float:
+    return values[max(int(len(values) * 0.9) - 1, 0)]
 
 
 if __name__ == "__main__":
