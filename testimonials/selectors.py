@@ -147,7 +147,7 @@ def widget_get_public(*, public_id: str) -> Widget:
 
 
 def testimonial_list_moderation_queue(*, queryset: QuerySet[Testimonial] | None = None) -> QuerySet[Testimonial]:
-    """What needs a person, flagged first, then oldest first (the queue index covers brand, state, created_at)."""
+    """What needs a person, flagged first, then oldest (testimonial_queue_brand_idx and _all_idx hold this order)."""
     qs = Testimonial.objects.all() if queryset is None else queryset
     return (
         qs.filter(state__in=NEEDS_HUMAN_STATES)

@@ -35,7 +35,12 @@ from testimonials.admin.filters import (
 from testimonials.admin.scoping import BrandFilter, BrandScopedAdmin, roles_for, scope
 from testimonials.errors import ApplicationError
 from testimonials.models import Brand, MediaAsset, ModerationEvent, Tag, Testimonial
-from testimonials.selectors import EDIT_ROLES, dashboard_stats_for_brands, testimonial_flagged_expression
+from testimonials.selectors import (
+    EDIT_ROLES,
+    dashboard_stats_for_brands,
+    testimonial_flagged_expression,
+    testimonial_list_moderation_queue,
+)
 from testimonials.services.moderation import (
     testimonial_add_tags,
     testimonial_approve,
@@ -424,6 +429,9 @@ class TestimonialAdmin(BrandScopedAdmin):
         if chosen.isdigit() and any(b == int(chosen) for b, _ in brands):
             brand_ids = [int(chosen)]
         stats = dashboard_stats_for_brands(brand_ids=brand_ids)
+        waiting = Testimonial.objects.select_related("brand")
+        if brand_ids is not None:
+            waiting = waiting.filter(brand_id__in=brand_ids)
         context = {
             **self.admin_site.each_context(request),
             "title": "Dashboard",
@@ -433,6 +441,8 @@ class TestimonialAdmin(BrandScopedAdmin):
             "stats": stats,
             "charts": dashboard.charts(stats),
             "moderation_average": dashboard.duration_text(stats.moderation_average),
+            "waiting_longest": testimonial_list_moderation_queue(queryset=waiting)[:5],
+            "many_brands": len(brands) > 1,
             "queue_count": sum(stats.by_state[s] for s in (State.PENDING_REVIEW, State.FAILED)),
         }
         return TemplateResponse(request, "admin/testimonials/dashboard.html", context)

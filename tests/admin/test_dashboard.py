@@ -91,3 +91,34 @@ def test_it_lets_a_member_of_two_brands_pick_one_but_never_a_stranger_brand(bran
     Membership.objects.filter(user=alice, brand=brand_b).delete()
     stranger = login(alice).get(DASHBOARD, {"brand": brand_b.pk}).content.decode()
     assert "Brand B feedback" not in stranger
+
+
+def test_it_lists_what_waits_longest_flagged_first_and_only_the_users_brands(brand_a, brand_b, form_a, form_b, alice):
+    now = timezone.now()
+    TestimonialFactory(
+        brand=brand_a,
+        form=form_a,
+        author_name="Old Olga",
+        state=State.PENDING_REVIEW,
+        created_at=now - timedelta(days=9),
+    )
+    TestimonialFactory(
+        brand=brand_a,
+        form=form_a,
+        author_name="Flagged Fred",
+        state=State.PENDING_REVIEW,
+        created_at=now - timedelta(days=1),
+        flags=[{"code": "link", "reason": "Contains a link (x.example).", "evidence": ["x.example"]}],
+    )
+    TestimonialFactory(
+        brand=brand_b,
+        form=form_b,
+        author_name="Other Brand Bea",
+        state=State.PENDING_REVIEW,
+        created_at=now - timedelta(days=30),
+    )
+    body = login(alice).get(DASHBOARD).content.decode()
+    section = body.split("Next in the queue")[1].split("</section>")[0]
+    assert section.index("Flagged Fred") < section.index("Old Olga")
+    assert "Contains a link (x.example)." in section
+    assert "Other Brand Bea" not in body
