@@ -369,3 +369,11 @@ def test_it_renders_the_form_when_every_optional_field_is_on(client, brand_a):
     html = client.get(form_url(form)).content.decode()
     for name in ("author_url", "avatar", "photo", "video", "video_upload", "marketing_consent", "answer_1"):
         assert f'name="{name}"' in html, name
+
+
+def test_it_treats_a_signed_in_member_of_another_brand_like_any_customer(charlie_client, form_a, form_b):
+    page = charlie_client.get(form_url(form_a)).content.decode()
+    assert "Brand B" not in page and "charlie" not in page
+    response = charlie_client.post(form_url(form_a), valid_post(form_a))
+    assert response.status_code == 303
+    assert Testimonial.objects.get().brand == form_a.brand
