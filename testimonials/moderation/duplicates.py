@@ -16,6 +16,7 @@ import hashlib
 import re
 import unicodedata
 import zlib
+from functools import lru_cache
 
 SHINGLE_CHARS = 5
 ROWS = 3
@@ -29,16 +30,20 @@ _MASK64 = (1 << 64) - 1
 
 def normalise(text: str) -> str:
     """Lower case, accents and punctuation removed, spaces collapsed: what stays when someone re-types a text."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", stripped).strip()
+    text = text.lower()
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", text).strip()
 
 
-def shingles(text: str) -> set[str]:
+# The pipeline compares one new text with up to 20 candidates: each text's shingles once.
+@lru_cache(maxsize=2048)
+def shingles(text: str) -> frozenset[str]:
     norm = normalise(text)
     if len(norm) <= SHINGLE_CHARS:
-        return {norm} if norm else set()
-    return {norm[i : i + SHINGLE_CHARS] for i in range(len(norm) - SHINGLE_CHARS + 1)}
+        return frozenset({norm} if norm else ())
+    return frozenset(norm[i : i + SHINGLE_CHARS] for i in range(len(norm) - SHINGLE_CHARS + 1))
 
 
 def similarity(a: str, b: str) -> float:
