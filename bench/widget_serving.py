@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -128,7 +129,7 @@ def approve_latency(nginx: str, public_id: str, rounds: int) -> list[float]:
                 break
             time.sleep(0.02)
         else:
-            samples.append(float("inf"))
+            raise RuntimeError(f"approval {n} did not become visible within 30 s (is the worker alive?)")
         time.sleep(0.3)
     return samples
 
@@ -258,6 +259,8 @@ def main() -> None:
         print(json.dumps(approve_latency(args.nginx, args.widget, args.latency_rounds)))
         return
 
+    # A terminated run still stops its nginx, gunicorn and worker (the finally block below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     nginx_bin, wrk = ensure_tools()
     folder = Path(tempfile.mkdtemp(prefix="vouch-widget-bench-"))
     nginx_port, app_port = free_port(), free_port()
@@ -359,18 +362,26 @@ def main() -> None:
         results["approve_to_visible_seconds"] = {}
         for name, url in brokers.items():
             worker_env = {**env, "CELERY_BROKER_URL": url}
+            worker_log = folder / f"worker-{name}.log"
             worker = subprocess.Popen(
                 [PY, "-m", "celery", "-A", "config", "worker", "--queues=text", "--concurrency=1",
-                 "--without-gossip", "--without-mingle", "--loglevel=WARNING", f"--hostname=bench-{name}@localhost"],
-                cwd=ROOT, env=worker_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                 "--without-gossip", "--without-mingle", "--loglevel=INFO", f"--hostname=bench-{name}@localhost"],
+                cwd=ROOT, env=worker_env, stdout=worker_log.open("w"), stderr=subprocess.STDOUT,
             )  # fmt: skip
             children.append(worker)
-            time.sleep(4)  # the worker's start-up
+            deadline = time.monotonic() + 60
+            while " ready." not in worker_log.read_text():
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the {name} worker did not start:\n{worker_log.read_text()[-3000:]}")
+                time.sleep(0.2)
             latency = subprocess.run(
                 [PY, __file__, "--inside", "latency", "--nginx", nginx_base, "--widget", public_id,
                  "--latency-rounds", str(args.latency_rounds)],
-                cwd=ROOT, env=worker_env, check=True, capture_output=True, text=True,
-            ).stdout  # fmt: skip
+                cwd=ROOT, env=worker_env, capture_output=True, text=True,
+            )  # fmt: skip
+            if latency.returncode:
+                raise RuntimeError(f"{latency.stderr[-2000:]}\nworker log:\n{worker_log.read_text()[-3000:]}")
+            latency = latency.stdout
             values = sorted(json.loads(latency.strip().splitlines()[-1]))
             results["approve_to_visible_seconds"][name] = {
                 "p50": statistics.median(values),
