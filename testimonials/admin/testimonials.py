@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.timesince import timesince
 
 from testimonials.admin import dashboard, display, exports
 from testimonials.admin.filters import (
@@ -107,7 +108,8 @@ class ModerationEventInline(admin.TabularInline):
 
 @admin.register(Testimonial)
 class TestimonialAdmin(BrandScopedAdmin):
-    list_display = ["author", "stars_col", "excerpt_col", "sentiment_col", "media_col", "source", "state_col"]
+    # Source and age sit under the author so the decision buttons fit beside the admin's sidebar.
+    list_display = ["author", "rating_col", "excerpt_col", "media_col", "state_col"]
     list_display_links = ["author"]
     list_filter = [
         QueueFilter,
@@ -183,9 +185,9 @@ class TestimonialAdmin(BrandScopedAdmin):
         roles = roles_for(request)
         if roles.many_brands:
             columns.insert(1, "brand")
-        columns.append("created_at")
         if roles.any(EDIT_ROLES):
-            columns.append(self._decide_column(request))
+            # Read, then decide: the buttons sit right after the text.
+            columns.insert(columns.index("excerpt_col") + 1, self._decide_column(request))
         return columns
 
     def get_list_filter(self, request):
@@ -209,22 +211,28 @@ class TestimonialAdmin(BrandScopedAdmin):
 
     # ------------------------------------------------------------------ columns
 
-    @admin.display(description="Author", ordering="author_name")
+    @admin.display(description="Author · received", ordering="created_at")
     def author(self, obj):
         extra = ", ".join(x for x in (obj.author_title, obj.author_company) if x)
         badges = [
             label for flag, label in ((obj.is_verified, "verified"), (obj.is_incentivised, "incentivised")) if flag
         ]
         return format_html(
-            "{}<br><small>{}</small>{}",
+            '{}<br><small>{}</small>{}<br><small class="vouch-muted">{}, {} ago</small>',
             obj.author_name,
             extra,
             format_html_join("", ' <span class="vouch-badge">{}</span>', ((b,) for b in badges)),
+            obj.get_source_display(),
+            timesince(obj.created_at, depth=1),
         )
 
     @admin.display(description="Rating", ordering="rating")
     def stars_col(self, obj):
         return display.stars(obj.rating)
+
+    @admin.display(description="Rating · sentiment", ordering="rating")
+    def rating_col(self, obj):
+        return format_html("{}<br>{}", display.stars(obj.rating), display.sentiment_badge(obj))
 
     @admin.display(description="Testimonial")
     def excerpt_col(self, obj):
