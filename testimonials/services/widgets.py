@@ -9,8 +9,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from testimonials import queue
+from testimonials.errors import PermissionDenied
 from testimonials.models import Testimonial, Widget
 from testimonials.security import frame_ancestors
+from testimonials.selectors import user_can_edit_brand
 from testimonials.widget import publish
 from testimonials.widget.render import widget_render
 
@@ -79,3 +81,13 @@ def widget_publish(*, widget_id: int) -> str:
         )
         Widget.objects.filter(id=widget.id).update(published_version=version, published_at=started)
     return version
+
+
+@transaction.atomic
+def widget_delete(*, widget: Widget, actor) -> None:
+    """Delete a widget and, after commit, every file it published: old snippets then show nothing."""
+    if not user_can_edit_brand(actor, widget.brand):
+        raise PermissionDenied("Only the brand's owners and editors can delete its widgets.")
+    public_id = widget.public_id
+    Widget.objects.filter(id=widget.id).delete()
+    transaction.on_commit(lambda: publish.unpublish_files(public_id=public_id))

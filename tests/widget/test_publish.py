@@ -181,3 +181,21 @@ def test_it_finds_widgets_whose_publish_was_lost_for_the_sweeper(brand_a, monkey
     assert widgets_republish_stale(older_than_seconds=60) == [lost.id]
     assert sent == [lost.id]
     assert just_asked.id not in sent and never_asked.id not in sent
+
+
+def test_it_removes_a_deleted_widgets_files_and_lets_only_editors_delete(
+    brand_a, alice, victor, charlie, django_capture_on_commit_callbacks
+):
+    from testimonials.errors import PermissionDenied
+    from testimonials.services.widgets import widget_delete
+
+    widget = WidgetFactory(brand=brand_a)
+    widget_publish(widget_id=widget.id)
+    for outsider in (victor, charlie):
+        with pytest.raises(PermissionDenied):
+            widget_delete(widget=widget, actor=outsider)
+    assert Widget.objects.filter(id=widget.id).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        widget_delete(widget=widget, actor=alice)
+    assert not Widget.objects.filter(id=widget.id).exists()
+    assert default_storage.listdir(f"widgets/{widget.public_id}")[1] == []
