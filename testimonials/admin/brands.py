@@ -162,6 +162,8 @@ class ModerationEventAdmin(BrandScopedAdmin):
 
     brand_path = "testimonial__brand"
     list_display = ["created_at", "testimonial", "action", "from_state", "to_state", "actor_kind", "actor"]
+    ordering = ["-id"]  # newest first, on the primary key: the trail grows with every decision
+    show_full_result_count = False
     list_filter = ["action", "actor_kind"]
     search_fields = ["testimonial__author_name", "testimonial__public_id"]
 

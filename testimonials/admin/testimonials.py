@@ -67,9 +67,12 @@ DECIDABLE = {
 }
 
 
+REASON_MAX_LENGTH = Testimonial._meta.get_field("rejection_reason").max_length
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(
-        max_length=300,
+        max_length=REASON_MAX_LENGTH,
         help_text="Why this is not published: a content reason (spam, abuse, personal data, off-topic).",
         widget=forms.TextInput(attrs={"list": "vouch-reject-reasons", "size": 60, "autofocus": True}),
     )
@@ -393,6 +396,8 @@ class TestimonialAdmin(BrandScopedAdmin):
                 testimonial_approve(testimonial=item, actor=actor)
             elif decision == "reject":
                 reason = request.POST.get(f"reason-{item.pk}") or request.POST.get("reason", "")
+                if len(reason) > REASON_MAX_LENGTH:
+                    raise ApplicationError(f"Keep the reason under {REASON_MAX_LENGTH} characters.")
                 testimonial_reject(testimonial=item, actor=actor, reason=reason)
             elif decision == "unpublish":
                 testimonial_unpublish(testimonial=item, actor=actor)

@@ -289,3 +289,15 @@ def test_it_gives_each_row_approve_and_reject_buttons_for_editors_only(brand_a, 
     assert f'formaction="{approve}"' in editor_page and f'formaction="{reject}"' in editor_page
     assert f'name="reason-{item.pk}"' in editor_page
     assert "formaction" not in login(victor).get(CHANGELIST).content.decode()
+
+
+def test_it_refuses_an_overlong_reason_with_a_message_instead_of_an_error(brand_a, form_a, alice):
+    item = _item(brand_a, form_a, "Long Lou", state=State.PENDING_REVIEW)
+    response = login(alice).post(
+        reverse("admin:testimonials_testimonial_decide", args=[item.pk, "reject"]),
+        {f"reason-{item.pk}": "spam " * 100},
+        follow=True,
+    )
+    item.refresh_from_db()
+    assert item.state == State.PENDING_REVIEW
+    assert "Keep the reason under 300 characters." in response.content.decode()
