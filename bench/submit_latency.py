@@ -18,6 +18,7 @@ SUBMIT_MIN_SECONDS=0: every request would otherwise come from one address in a f
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import os
 import re
@@ -178,10 +179,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", help="postgres://... (recreated!); SQLite when omitted")
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--submissions", type=int, default=2000)
+    parser.add_argument("--submissions", type=int, default=2000, help="closed-loop submissions, over all rounds")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--rate", type=float, default=50, help="requests/s of the steady-load phase (0: skip it)")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--broker",
         help="CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/13 (flushed!); the filesystem broker if omitted",
@@ -221,19 +223,14 @@ def main() -> int:
         )
 
         broker = "filesystem" if not args.broker else args.broker.split(":", 1)[0]
-        print(f"broker: {broker}")
-        tokens: list[str] = []
+        print(f"broker: {broker}; {args.rounds} interleaved rounds, medians below")
 
-        def get_page(client: Client, _job) -> bool:
+        def get_page(client: Client, _job, tokens: list) -> bool:
             status, body = client.request("GET", form_path)
             match = TOKEN_RE.search(body)
             if match:
                 tokens.append(match.group(1).decode())
             return status == 200 and match is not None
-
-        steady = int(args.rate * 10) if args.rate else 0
-        rows = [_summary("page", *_run_phase(port, args.clients, range(args.submissions + steady), get_page))]
-        steady_tokens, tokens = tokens[:steady], tokens[steady:]
 
         def submit(client: Client, token: str) -> bool:
             body = urlencode(
@@ -249,26 +246,48 @@ def main() -> int:
             status, _ = client.request("POST", form_path, body, {"Content-Type": "application/x-www-form-urlencoded"})
             return status == 303
 
-        rows.append(_summary("submit", *_run_phase(port, args.clients, tokens, submit)))
-        if steady_tokens:
-            _summary(f"@{args.rate:g}/s", *_run_phase(port, args.clients, steady_tokens, submit, rate=args.rate))
-
         def health(client: Client, _job) -> bool:
             return client.request("GET", "/healthz")[0] == 200
 
-        rows.append(_summary("healthz", *_run_phase(port, args.clients, range(args.submissions), health)))
-        page, submit_row, reference = rows
-        print(
-            f"ratios vs healthz p50: page {page['p50'] / reference['p50']:.1f}x, "
-            f"submit {submit_row['p50'] / reference['p50']:.1f}x; "
-            f"submit throughput {submit_row['rps'] / reference['rps']:.2f} of healthz"
-        )
+        per_round = args.submissions // args.rounds
+        steady = int(args.rate * 4) if args.rate else 0  # four seconds of steady load per round
+        single = 100
+        phases: dict[str, list[dict]] = {}
+        expected = 0
+        for round_no in range(1, args.rounds + 1):
+            print(f"-- round {round_no}  load average {os.getloadavg()[0]:.1f}")
+            tokens: list[str] = []
+            fetch = functools.partial(get_page, tokens=tokens)
+            rows = {
+                "page": _summary("page", *_run_phase(port, args.clients, range(per_round + steady + single), fetch))
+            }
+            closed, paced, alone = tokens[:per_round], tokens[per_round : per_round + steady], tokens[-single:]
+            rows["submit"] = _summary("submit", *_run_phase(port, args.clients, closed, submit))
+            if paced:
+                rows["steady"] = _summary(
+                    f"@{args.rate:g}/s", *_run_phase(port, args.clients, paced, submit, args.rate)
+                )
+            rows["alone"] = _summary("1 client", *_run_phase(port, 1, alone, submit))
+            rows["healthz"] = _summary("healthz", *_run_phase(port, args.clients, range(per_round), health))
+            expected += sum(rows[k]["n"] - rows[k]["errors"] for k in ("submit", "steady", "alone") if k in rows)
+            for name, row in rows.items():
+                phases.setdefault(name, []).append(row)
+
+        med = lambda name, key: statistics.median(r[key] for r in phases[name])  # noqa: E731
+        print("\n| phase | p50 ms | p95 ms | p99 ms | req/s | p50 vs healthz |\n|---|---:|---:|---:|---:|---:|")
+        for name in phases:
+            ratio = statistics.median(r["p50"] / h["p50"] for r, h in zip(phases[name], phases["healthz"], strict=True))
+            print(
+                f"| {name} | {med(name, 'p50'):.1f} | {med(name, 'p95'):.1f} | {med(name, 'p99'):.1f} | "
+                f"{med(name, 'rps'):.0f} | {ratio:.1f}x |"
+            )
+        errors = sum(r["errors"] for rows in phases.values() for r in rows)
         stored = subprocess.run(
             [PYTHON, "manage.py", "shell", "-c",
              "from testimonials.models import Testimonial; print(Testimonial.objects.count())"],
             cwd=ROOT, env=env, capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-        print(f"testimonials stored: {stored} (expected {submit_row['n'] - submit_row['errors'] + len(steady_tokens)})")
+        ).stdout.strip().splitlines()[-1]  # fmt: skip
+        print(f"errors: {errors}; testimonials stored: {stored} (expected {expected})")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
