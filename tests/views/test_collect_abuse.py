@@ -256,3 +256,17 @@ def test_it_thanks_the_customer_even_when_enqueueing_fails_unexpectedly(
         response = client.post(form_url(form_a), valid_post(form_a))
     assert response.status_code == 303
     assert Testimonial.objects.count() == 1
+
+
+def test_it_stores_nothing_from_a_body_sent_without_a_length(client, form_a, settings):
+    # Transfer-Encoding: chunked reaches Django without CONTENT_LENGTH; it must read nothing of it.
+    big = SimpleUploadedFile("huge.jpg", jpeg_bytes() + b"\x00" * (12 * 1024 * 1024), content_type="image/jpeg")
+    response = client.post(
+        form_url(form_a),
+        {**valid_post(form_a), "photo": big},
+        CONTENT_LENGTH="",
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+    assert response.status_code == 400
+    assert not Testimonial.objects.exists() and not MediaAsset.objects.exists()
+    assert _stored_files(settings) == []
