@@ -18,11 +18,11 @@ from django.template.loader import render_to_string
 
 from testimonials import selectors
 from testimonials.models import MediaAsset, Testimonial, Widget
+from testimonials.moderation.rules import redact
 from testimonials.widget.schema import jsonld_for_widget
 
-# Belt and braces: processing redacts personal data into public_text; an email that slipped
-# through (an item approved before processing ran) is still never published.
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# Belt and braces: processing redacts personal data into public_text; personal data that slipped
+# through (an item approved by hand before processing ran) is still never published.
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _SAFE_URL = re.compile(r"^https://[^\s\"'<>\\]+$", re.IGNORECASE)
 
@@ -42,7 +42,7 @@ def safe_url(value: str) -> str:
 
 
 def public_text(item: Testimonial) -> str:
-    return _EMAIL.sub("[email removed]", item.public_text or item.text or "").strip()
+    return redact(item.public_text or item.text or "").strip()
 
 
 def _absolute(url: str) -> str:
@@ -105,7 +105,7 @@ def item_data(item: Testimonial) -> dict:
         "url": safe_url(item.author_url),
         "rating": item.rating,
         "text": public_text(item),
-        "highlight": _EMAIL.sub("[email removed]", item.highlight or ""),
+        "highlight": redact(item.highlight or ""),
         "date": item.created_at.date().isoformat(),
         "featured": item.featured,
         "badges": badges,

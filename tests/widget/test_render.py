@@ -210,3 +210,12 @@ def test_it_uses_the_redacted_text_and_drops_stray_emails(brand_a):
     assert "Mail me at [redacted]" in rendered.document
     assert not re.search(r"[\w.+-]+@[\w-]+\.\w", rendered.document)
     assert "Write to [email removed] today" in rendered.document
+
+
+def test_it_never_publishes_a_phone_number_even_before_processing_redacted_the_text(brand_a):
+    from testimonials.widget.render import public_text
+    from tests.factories import TestimonialFactory
+
+    item = TestimonialFactory(brand=brand_a, text="Call me on +1 415 555 0134 or mail ada@example.com.", public_text="")
+    shown = public_text(item)
+    assert "555" not in shown and "ada@example.com" not in shown
