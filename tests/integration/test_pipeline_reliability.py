@@ -214,6 +214,27 @@ def test_it_processes_a_row_once_when_its_worker_is_killed_mid_task(broker, form
     assert ContentFingerprint.objects.filter(testimonial=final).count() == duplicates.BANDS
 
 
+def test_it_processes_a_row_once_when_the_whole_worker_is_killed_mid_task(broker, form_auto, fingerprint_lock):
+    # No parent survives to requeue the message: it waits, unacknowledged, for Redis's visibility
+    # timeout (15 minutes). The sweeper of a new worker must not wait that long.
+    item = submit(form_auto)
+    lock = fingerprint_lock()
+    with celery_worker(concurrency=1) as worker:
+        wait_until(lambda: frozen_after_claim(item.id))
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+    lock.release()
+    sweeping = {"VOUCH_SWEEP_EVERY_SECONDS": "0.5", "VOUCH_STUCK_AFTER_SECONDS": "1"}
+    with celery_worker(concurrency=1, beat=True, extra_env=sweeping):
+        final = wait_until(lambda: decided(item.id), limit=60)
+        time.sleep(2)  # more sweeps: still processed once
+        final.refresh_from_db()
+    assert final.state == State.APPROVED
+    assert final.attempts == 2
+    assert final.events.filter(action="auto_decision").count() == 1
+    assert ContentFingerprint.objects.filter(testimonial=final).count() == duplicates.BANDS
+
+
 # --------------------------------------------------------------------------- (c)
 
 POISON = "poison-pill"
