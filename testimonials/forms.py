@@ -16,6 +16,7 @@ from testimonials.abuse import HONEYPOT_FIELD
 from testimonials.media.errors import MediaRejected
 from testimonials.media.sniff import sniff
 from testimonials.models import CollectionForm, FieldMode
+from testimonials.services.submission import MediaUpload, SubmissionData
 from testimonials.uploads import (
     EXPECT,
     MEDIA_KINDS,
@@ -224,6 +225,26 @@ class TestimonialForm(forms.Form):
 
     def kept_media(self) -> dict[str, AcceptedMedia]:
         return {kind: m for kind, m in self.accepted_media.items() if m.session is not None}
+
+    def submission_data(self, *, submission_key: str, media: list[MediaUpload], flags: list[dict]) -> SubmissionData:
+        """What the submission service takes, from a valid form."""
+        cleaned = self.cleaned_data
+        return SubmissionData(
+            author_name=cleaned["author_name"],
+            text=cleaned.get("text") or "",
+            rating=cleaned.get("rating"),
+            author_email=cleaned.get("author_email") or "",
+            author_title=cleaned.get("author_title") or "",
+            author_company=cleaned.get("author_company") or "",
+            author_url=cleaned.get("author_url") or "",
+            answers=self.answers(),
+            consent_given=bool(cleaned.get("consent_given")),
+            marketing_consent=bool(cleaned.get("marketing_consent")),
+            submission_key=submission_key,
+            referred_by=cleaned.get("ref") or "",
+            media=media,
+            flags=flags,
+        )
 
     def answers(self) -> list[dict]:
         prompts = self.collection_form.prompts or []

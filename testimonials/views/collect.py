@@ -24,7 +24,7 @@ from testimonials.forms import TestimonialForm
 from testimonials.models import CollectionForm, FieldMode, Testimonial
 from testimonials.security import PAGE_CSP, frame_ancestors
 from testimonials.selectors import collection_form_get_public
-from testimonials.services.submission import MediaUpload, SubmissionData, testimonial_submit
+from testimonials.services.submission import MediaUpload, testimonial_submit
 from testimonials.uploads import (
     CHUNK_MAX_BYTES,
     FORM_OVERHEAD_BYTES,
@@ -238,23 +238,7 @@ def _submit(request: HttpRequest, form: CollectionForm) -> HttpResponse:
                 file = upload_session_open(accepted.session)
                 opened.append(file)
             media.append(MediaUpload(kind, file, accepted.original_name, accepted.content_type))
-        cleaned = bound.cleaned_data
-        submission = SubmissionData(
-            author_name=cleaned["author_name"],
-            text=cleaned.get("text") or "",
-            rating=cleaned.get("rating"),
-            author_email=cleaned.get("author_email") or "",
-            author_title=cleaned.get("author_title") or "",
-            author_company=cleaned.get("author_company") or "",
-            author_url=cleaned.get("author_url") or "",
-            answers=bound.answers(),
-            consent_given=bool(cleaned.get("consent_given")),
-            marketing_consent=bool(cleaned.get("marketing_consent")),
-            submission_key=token.submission_key,
-            referred_by=cleaned.get("ref") or "",
-            media=media,
-            flags=flags,
-        )
+        submission = bound.submission_data(submission_key=token.submission_key, media=media, flags=flags)
         item = testimonial_submit(form=form, data=submission)
     except ApplicationError as error:
         bound.add_error(error.field if error.field in bound.fields else None, error.message)
