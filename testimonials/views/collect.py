@@ -196,14 +196,17 @@ def _submit(request: HttpRequest, form: CollectionForm) -> HttpResponse:
         bound.is_valid()
         return _invalid(request, form, bound, notice=problem.message)
 
-    # A second click, a reload or a retry after a lost response: the same page is stored once.
-    existing = (
-        Testimonial.objects.filter(submission_key=token.submission_key, form=form)
-        .values_list("referral_code", flat=True)
-        .first()
-    )
-    if existing is not None:
-        return HttpResponseRedirect(_thanks_url(form, existing, request), status=303)
+    # A second click, a reload or a retry after a lost response: the same page is stored once (the
+    # service returns the first row). With kept uploads, answer before looking for their sessions:
+    # the first submit consumed them.
+    if any(data.get(f"{kind}_upload") for kind in MEDIA_KINDS):
+        existing = (
+            Testimonial.objects.filter(submission_key=token.submission_key, form=form)
+            .values_list("referral_code", flat=True)
+            .first()
+        )
+        if existing is not None:
+            return HttpResponseRedirect(_thanks_url(form, existing, request), status=303)
 
     if not bound.is_valid():
         return _invalid(request, form, bound, token=token_text)

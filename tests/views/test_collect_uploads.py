@@ -153,3 +153,13 @@ def test_it_rate_limits_starting_uploads(client, form_a, settings):
     assert _start(client, form_a).status_code == 201
     response = _start(client, form_a)
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
+
+
+def test_it_stores_one_testimonial_when_a_page_with_a_video_is_sent_twice(client, form_a):
+    started = _upload(client, form_a)
+    data = valid_post(form_a, video_upload=started["id"])
+    first = client.post(form_url(form_a), data)
+    second = client.post(form_url(form_a), data)  # the session was consumed by the first
+    assert first.status_code == second.status_code == 303
+    assert first["Location"] == second["Location"]
+    assert Testimonial.objects.count() == 1 and MediaAsset.objects.count() == 1
