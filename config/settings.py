@@ -8,6 +8,7 @@ them listed in .env.example and the README.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -305,6 +306,9 @@ TRUSTED_PROXY_COUNT = _env("int", "TRUSTED_PROXY_COUNT", default=0)
 SUBMIT_RATE_LIMIT = _env("str", "SUBMIT_RATE_LIMIT", default="10/h")
 # Resumable uploads started per client (a video, a retake): same syntax.
 UPLOAD_RATE_LIMIT = _env("str", "UPLOAD_RATE_LIMIT", default="30/h")
+for _name, _rate in (("SUBMIT_RATE_LIMIT", SUBMIT_RATE_LIMIT), ("UPLOAD_RATE_LIMIT", UPLOAD_RATE_LIMIT)):
+    if not re.fullmatch(r"\s*(0|off|\d+/\d*[smhd])\s*", _rate, flags=re.IGNORECASE):
+        raise ImproperlyConfigured(f"Environment variable {_name} is malformed: use 10/h, 5/10m or 0, not {_rate!r}")
 SUBMIT_MIN_SECONDS = _env("int", "SUBMIT_MIN_SECONDS", default=3)
 CAPTCHA_VERIFIER = _env("str", "CAPTCHA_VERIFIER", default="")
 

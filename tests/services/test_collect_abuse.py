@@ -105,3 +105,23 @@ def test_it_never_crashes_on_any_forwarded_header(text):
     finally:
         settings.TRUSTED_PROXY_COUNT = 0
     assert abuse.ip_group(ip) != "invalid"
+
+
+@pytest.mark.parametrize(("name", "value"), [("SUBMIT_RATE_LIMIT", "ten per hour"), ("UPLOAD_RATE_LIMIT", "10/y")])
+def test_it_refuses_to_start_with_a_malformed_rate(tmp_path, name, value):
+    from tests.test_settings import _load
+
+    result = _load({"DEBUG": "true", "VOUCH_VAR_DIR": str(tmp_path), name: value})
+    assert result.returncode != 0
+    assert name in result.stderr.splitlines()[-1]
+
+
+def test_it_starts_with_the_rate_limit_switched_off(tmp_path):
+    from tests.test_settings import _load
+
+    result = _load(
+        {"DEBUG": "true", "VOUCH_VAR_DIR": str(tmp_path), "SUBMIT_RATE_LIMIT": "0"},
+        "from django.conf import settings as s; print(s.SUBMIT_RATE_LIMIT)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0"
