@@ -65,6 +65,9 @@ def _assert_no_secret(response):
     [
         CHANGELIST,
         CHANGELIST + "?state=all",
+        CHANGELIST + "?state=all&q=Zelda",
+        "/admin/testimonials/moderationevent/?q=Zelda",
+        "/admin/testimonials/tag/?q=Secret",
         "/admin/testimonials/collectionform/",
         "/admin/testimonials/widget/",
         "/admin/testimonials/tag/",
