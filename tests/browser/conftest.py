@@ -48,8 +48,9 @@ def page(browser):
     context.close()
 
 
-@pytest.fixture(autouse=True)
-def _allow_sync_orm_in_live_tests(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
-    # "from an async context" unless told it is safe (it is: each call blocks this thread).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+@pytest.fixture(scope="session", autouse=True)
+def _database_outside_the_event_loop(django_db_setup):
+    """Create the test database before Playwright starts its event loop, and let the ORM run while
+    the loop exists: Playwright's sync API keeps a loop in this thread, and Django refuses ORM calls
+    "from an async context" unless told it is safe (it is: each call blocks this thread)."""
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

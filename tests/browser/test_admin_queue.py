@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from testimonials.models import Membership, Testimonial
@@ -11,12 +9,6 @@ from tests.factories import BrandFactory, CollectionFormFactory, MembershipFacto
 
 pytestmark = pytest.mark.browser
 State = Testimonial.State
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _database_outside_the_event_loop(django_db_setup):
-    """Create the test database before Playwright starts its event loop (same as tests/browser/test_widget.py)."""
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ test sees exactly what a worker would publish without waiting for one.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -31,13 +30,6 @@ body > * { position: absolute !important; left: -9999px !important; }
 body > a, body > p { position: static !important; }
 article, blockquote, button { display: none !important; color: red !important; }
 """
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _database_outside_the_event_loop(django_db_setup):
-    """Create the test database before Playwright starts its event loop, and let the database be
-    flushed after each test while the loop runs (each ORM call blocks this thread: it is safe)."""
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 class HostPages:
