@@ -1,3 +1,3 @@
 """The Django admin, scoped per brand. Importing the modules registers their ModelAdmins."""
 
-from testimonials.admin import brands, testimonials  # noqa: F401
+from testimonials.admin import brands, integrations, testimonials  # noqa: F401

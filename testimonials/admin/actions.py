@@ -19,6 +19,7 @@ from testimonials.services.moderation import (
     testimonial_set_featured,
     testimonial_unpublish,
 )
+from testimonials.services.privacy import testimonial_erase
 
 # Suggestions only: a reason is free text, always about content (never about a low rating).
 REJECT_REASONS = [
@@ -41,6 +42,13 @@ class RejectForm(forms.Form):
     )
 
 
+class EraseForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="Erase permanently: the testimonials, their photos and videos, their history, and every published copy.",
+        help_text="For a customer's erasure request (GDPR). This cannot be undone.",
+    )
+
+
 class TagForm(forms.Form):
     tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.none(), widget=forms.CheckboxSelectMultiple)
 
@@ -55,6 +63,7 @@ class ModerationActionsMixin:
         "unfeature_selected",
         "tag_selected",
         "unpublish_selected",
+        "erase_selected",
     ]
 
     def has_moderate_permission(self, request):
@@ -133,6 +142,14 @@ class ModerationActionsMixin:
             self._each(request, queryset, "tagged", tag)
             return None
         return self._intermediate(request, queryset, form, "tag_selected", "Tag testimonials")
+
+    @admin.action(description="Erase selected testimonials everywhere (GDPR request)…", permissions=["moderate"])
+    def erase_selected(self, request, queryset):
+        form = EraseForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._each(request, queryset, "erased", lambda t: testimonial_erase(testimonial=t, actor=request.user))
+            return None
+        return self._intermediate(request, queryset, form, "erase_selected", "Erase testimonials")
 
     def _intermediate(self, request, queryset, form, action: str, title: str):
         context = {
