@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
+ADDR ?= 127.0.0.1:8000
 
 .PHONY: run test test-integration test-browser lint format bench clean
 
@@ -16,7 +17,7 @@ run: $(BIN)/.installed
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py createcachetable
 	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
-	DEBUG=$${DEBUG:-true} $(PY) manage.py runstack
+	DEBUG=$${DEBUG:-true} $(PY) manage.py runstack --addr $(ADDR)
 
 # Everything that runs on a fresh laptop: unit, view and API tests, plus the embedded stack
 # (SQLite + a real Celery worker on the filesystem broker).
