@@ -268,6 +268,9 @@ CELERY_TASK_TIME_LIMIT = _env("int", "CELERY_TASK_TIME_LIMIT", default=360)
 # stays below the soft limit so the asset fails with a clear reason; progress renews the lease.
 VOUCH_MEDIA_SOFT_TIME_LIMIT = _env("int", "VOUCH_MEDIA_SOFT_TIME_LIMIT", default=1800)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection before and after every task unless this is
+# set (CONN_MAX_AGE is ignored there): a new PostgreSQL connection per task cost more than the task.
+CELERY_DB_REUSE_MAX = _env("int", "CELERY_DB_REUSE_MAX", default=500)
 CELERY_TASK_DEFAULT_QUEUE = "text"
 CELERY_TASK_ROUTES = {
     "testimonials.tasks.media_*": {"queue": "media"},
