@@ -230,3 +230,64 @@ def test_it_resumes_a_dropped_video_upload_without_starting_over(page, live_serv
     asset = MediaAsset.objects.get()
     assert (Path(settings.PRIVATE_MEDIA_ROOT) / asset.original.name).read_bytes() == payload
     assert asset.original_name == "holiday.webm"
+
+
+@pytest.fixture
+def host_site():
+    """A brand's web site on another origin, whose page frames the collection form."""
+    import http.server
+    import threading
+
+    pages: dict[str, bytes] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = pages.get(self.path.split("?")[0], b"not found")
+            self.send_response(200 if self.path.split("?")[0] in pages else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.pages = pages
+    server.origin = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
+
+
+def _frame_page(host_site, form_url: str) -> str:
+    host_site.pages["/reviews"] = (
+        "<!doctype html><title>Shop</title><h1>Our shop</h1>"
+        f'<iframe src="{form_url}?embed=1" title="Leave a review" width="600" height="1400" '
+        'allow="camera; microphone"></iframe>'
+    ).encode()
+    return f"{host_site.origin}/reviews"
+
+
+def test_it_can_be_filled_and_sent_inside_an_iframe_on_the_brands_site(page, live_server, collect_form, host_site):
+    collect_form.brand.allowed_domains = [host_site.origin]
+    collect_form.brand.save()
+    page.goto(_frame_page(host_site, f"{live_server.url}/c/demo/feedback/"))
+    frame = page.frame_locator("iframe")
+    expect(frame.get_by_role("heading", name="How was your coffee?")).to_be_visible()
+    expect(frame.locator(".brand-bar")).to_have_count(0)  # embedded: no page header of its own
+    frame.locator("label[for='id_rating_4']").click()
+    frame.get_by_label("Your testimonial").fill("Found you through your shop page; lovely beans.")
+    frame.get_by_label("Your name").fill("Iris")
+    frame.get_by_label("I agree that my testimonial").check()
+    frame.get_by_role("button", name="Send my testimonial").click()
+    expect(frame.get_by_role("heading", name="Thank you!")).to_be_visible(timeout=20_000)
+    assert Testimonial.objects.get().author_name == "Iris"  # no cookie was needed inside the frame
+
+
+def test_it_refuses_to_be_framed_by_a_site_the_brand_did_not_allow(page, live_server, collect_form, host_site):
+    collect_form.brand.allowed_domains = ["https://shop.example.com"]
+    collect_form.brand.save()
+    page.goto(_frame_page(host_site, f"{live_server.url}/c/demo/feedback/"))
+    page.wait_for_load_state("load")
+    frame = page.frames[1]
+    assert "How was your coffee?" not in (frame.content() or "")
