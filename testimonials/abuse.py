@@ -6,6 +6,7 @@ where browsers drop third-party cookies, so every check works from the request a
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import secrets
 import time
@@ -197,6 +198,25 @@ class CaptchaVerifier(Protocol):
     template: str
 
     def verify(self, request: HttpRequest) -> bool: ...
+
+
+class ProofOfWork:
+    """A self-hosted challenge, no third party: the browser must find `pow` such that
+    sha256(token + ":" + pow) starts with `bits` zero bits (about 65,000 tries for 16 bits, a second
+    or two on a phone; a spammer pays that for every single page). Needs JavaScript.
+
+    Enable with CAPTCHA_VERIFIER=testimonials.abuse.ProofOfWork.
+    """
+
+    template = "testimonials/collect/_pow.html"
+    bits = 16
+
+    def verify(self, request: HttpRequest) -> bool:
+        token, answer = request.POST.get("token", ""), request.POST.get("pow", "")
+        if not answer or len(answer) > 32:
+            return False
+        digest = hashlib.sha256(f"{token}:{answer}".encode()).digest()
+        return int.from_bytes(digest, "big") >> (256 - self.bits) == 0
 
 
 def captcha_verifier() -> CaptchaVerifier | None:

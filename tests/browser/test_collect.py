@@ -291,3 +291,15 @@ def test_it_refuses_to_be_framed_by_a_site_the_brand_did_not_allow(page, live_se
     page.wait_for_load_state("load")
     frame = page.frames[1]
     assert "How was your coffee?" not in (frame.content() or "")
+
+
+def test_it_solves_the_optional_proof_of_work_in_the_browser(page, live_server, collect_form, settings, monkeypatch):
+    from testimonials import abuse
+
+    settings.CAPTCHA_VERIFIER = "testimonials.abuse.ProofOfWork"
+    monkeypatch.setattr(abuse.ProofOfWork, "bits", 12)
+    _open(page, live_server, collect_form)
+    _fill_basics(page)
+    page.get_by_role("button", name="Send my testimonial").click()
+    _wait_for_thanks(page)
+    assert Testimonial.objects.count() == 1

@@ -270,3 +270,32 @@ def test_it_stores_nothing_from_a_body_sent_without_a_length(client, form_a, set
     assert response.status_code == 400
     assert not Testimonial.objects.exists() and not MediaAsset.objects.exists()
     assert _stored_files(settings) == []
+
+
+def _solves(token: str, answer: int, bits: int) -> bool:
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(f"{token}:{answer}".encode()).digest(), "big") >> (256 - bits) == 0
+
+
+def _solve(token: str, bits: int, *, not_for: str = "") -> str:
+    for n in range(10_000_000):
+        if _solves(token, n, bits) and not (not_for and _solves(not_for, n, bits)):
+            return str(n)
+    raise AssertionError("no solution")
+
+
+def test_it_offers_a_self_hosted_proof_of_work(client, form_a, settings, monkeypatch):
+    settings.CAPTCHA_VERIFIER = "testimonials.abuse.ProofOfWork"
+    monkeypatch.setattr(abuse.ProofOfWork, "bits", 10)
+    assert 'data-pow-bits="10"' in client.get(form_url(form_a)).content.decode()
+    data = valid_post(form_a)
+    assert client.post(form_url(form_a), {**data, "pow": "12345x"}).status_code == 400
+    assert not Testimonial.objects.exists()
+    assert client.post(form_url(form_a), {**data, "pow": _solve(data["token"], 10)}).status_code == 303
+    assert Testimonial.objects.count() == 1
+    # A solution belongs to its page: it does not open another one.
+    other = valid_post(form_a)
+    reused = _solve(data["token"], 10, not_for=other["token"])
+    assert client.post(form_url(form_a), {**other, "pow": reused}).status_code == 400
+    assert Testimonial.objects.count() == 1
