@@ -186,6 +186,9 @@ def upload_session_start(*, form_id: int, kind: str, size: int, original_name: s
     )
     session.part_path.touch()
     _save_meta(session)
+    if secrets.randbelow(50) == 0:
+        # Abandoned uploads (a closed tab, a retake) are swept now and then without a scheduler.
+        upload_sessions_clean()
     return session
 
 
