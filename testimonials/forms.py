@@ -29,6 +29,8 @@ from testimonials.uploads import (
 NAME_MAX = 120
 ANSWER_MAX = 1000
 REFERRAL_MAX = 16
+# Fields shown with a hint under their label (templates/testimonials/collect/form.html).
+HINTED_FIELDS = {"text", "author_email", "author_url"}
 MEDIA_LABELS = {"avatar": "Your picture", "photo": "A photo", "video": "A short video"}
 
 
@@ -217,11 +219,15 @@ class TestimonialForm(forms.Form):
                 self.data = self.data.copy()
                 self.data[f"{kind}_upload"] = session.id
 
-    def describe_errors(self) -> None:
-        """Point each invalid input at its message, so a screen reader reads it with the field."""
-        for name in self.errors:
-            if name in self.fields:
-                self.fields[name].widget.attrs["aria-describedby"] = f"{self.add_prefix(name)}-error"
+    def describe_fields(self) -> None:
+        """Point each input at its message and hint, so a screen reader reads them with the field."""
+        errors = self.errors if self.is_bound else {}
+        for name, field in self.fields.items():
+            ids = [f"{name}-error"] if name in errors else []
+            if name in HINTED_FIELDS:
+                ids.append(f"{name}-hint")
+            if ids:
+                field.widget.attrs["aria-describedby"] = " ".join(ids)
 
     def kept_media(self) -> dict[str, AcceptedMedia]:
         return {kind: m for kind, m in self.accepted_media.items() if m.session is not None}

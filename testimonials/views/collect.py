@@ -95,8 +95,7 @@ def _render_form(
         referral = request.GET.get(REFERRAL_PARAM) or request.GET.get("ref") or ""
         bound = TestimonialForm(collection_form=form, initial={"ref": referral[:16]})
     fields = bound.fields
-    if bound.is_bound:
-        bound.describe_errors()
+    bound.describe_fields()
     text_hint = ""
     if form.text_min_length:
         text_hint = f"At least {form.text_min_length} characters, up to {form.text_max_length}."

@@ -146,7 +146,7 @@ def test_it_keeps_what_was_typed_when_it_shows_an_error(page, live_server, colle
     expect(summary).to_have_attribute("role", "alert")
     expect(summary).to_be_focused()
     expect(page.locator("#text-error")).to_have_text("Please write at least 10 characters.")
-    expect(page.get_by_label("Your testimonial")).to_have_attribute("aria-describedby", "text-error")
+    expect(page.get_by_label("Your testimonial")).to_have_attribute("aria-describedby", "text-error text-hint")
     expect(page.get_by_label("Your testimonial")).to_have_value("Too short")
     expect(page.get_by_label("Your name")).to_have_value("Lee")
     expect(page.get_by_label("Your company")).to_have_value("Acme & Co")
