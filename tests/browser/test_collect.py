@@ -19,12 +19,6 @@ pytestmark = pytest.mark.browser
 RECORDING_SAMPLE = Path(__file__).resolve().parent.parent / "data" / "media" / "browser-recording.webm"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _database_outside_the_event_loop(django_db_setup):
-    """Create the test database before Playwright starts its event loop (each ORM call then blocks
-    this thread, which is safe)."""
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 @pytest.fixture
 def collect_form(transactional_db, settings):
