@@ -9,7 +9,7 @@ from testimonials.models import Membership
 from tests.factories import BrandFactory, CollectionFormFactory, MembershipFactory, UserFactory
 
 # The generated media corpus (videos, a loopback listener), shared by tests/media and tests/services.
-pytest_plugins = ["tests.media.fixtures"]
+pytest_plugins = ["tests.media.fixtures", "tests.browsers"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,56 +1,12 @@
-"""Real-browser fixtures: Playwright driving Debian's chromium (never a downloaded browser)."""
+"""Everything under tests/browser/ is a `browser` test. The `browser` and `page` fixtures live in
+tests/browsers.py, shared with other suites that need a real browser."""
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # A fake camera and microphone that grant permission without a prompt.
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-]
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Debian chromium not found at {CHROMIUM}: apt-get install chromium")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _database_outside_the_event_loop(django_db_setup):
-    """Create the test database before Playwright starts its event loop, and let the ORM run while
-    the loop exists: Playwright's sync API keeps a loop in this thread, and Django refuses ORM calls
-    "from an async context" unless told it is safe (it is: each call blocks this thread)."""
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -11,13 +11,12 @@ from django.core.cache import cache
 from playwright.sync_api import expect
 
 from testimonials.models import MediaAsset, Testimonial
-from tests.browser.conftest import CHROMIUM
+from tests.browsers import CHROMIUM
 from tests.factories import BrandFactory, CollectionFormFactory
 
 pytestmark = pytest.mark.browser
 
 RECORDING_SAMPLE = Path(__file__).resolve().parent.parent / "data" / "media" / "browser-recording.webm"
-
 
 
 @pytest.fixture

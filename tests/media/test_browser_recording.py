@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
-import shutil
 
 import pytest
 
@@ -12,7 +10,6 @@ from testimonials.media.video import inspect_video, make_poster, transcode_video
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 RECORD = """async (mimeType) => {
   const stream = await navigator.mediaDevices.getUserMedia({video: {width: 640, height: 480}, audio: true});
   const recorder = new MediaRecorder(stream, {mimeType});
@@ -31,26 +28,10 @@ RECORD = """async (mimeType) => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Debian chromium not found at {CHROMIUM}: apt-get install chromium")
-    args = [
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-    ]  # fmt: skip
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
-        yield browser
-        browser.close()
-
-
 @pytest.mark.parametrize("mime_type", ["video/webm;codecs=vp8,opus", "video/webm;codecs=vp9,opus"])
-def test_it_makes_a_chromium_mediarecorder_webm_web_ready(chromium, tmp_path, monkeypatch, mime_type):
+def test_it_makes_a_chromium_mediarecorder_webm_web_ready(browser, tmp_path, monkeypatch, mime_type):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    page = chromium.new_page()
+    page = browser.new_page()
     try:
         # http://localhost is a secure context, so getUserMedia works; the page never leaves Playwright.
         page.route("http://localhost/record", lambda route: route.fulfill(body="<!doctype html><title>rec</title>"))

@@ -27,7 +27,11 @@ def test_it_lets_an_editor_approve_and_records_who_did(bob, pending):
     assert item.state == State.APPROVED and item.decided_at is not None
     event = item.events.get()
     assert (event.action, event.actor, event.actor_kind, event.from_state, event.to_state) == (
-        "approve", bob, "human", State.PENDING_REVIEW, State.APPROVED,
+        "approve",
+        bob,
+        "human",
+        State.PENDING_REVIEW,
+        State.APPROVED,
     )
     assert event.note == "Checked with the customer."
 
