@@ -9,6 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -33,7 +35,8 @@ def _alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
-def test_it_serves_and_stops_web_and_worker_together_on_ctrl_c(tmp_path):
+@pytest.mark.parametrize("how", ["ctrl_c", "sigint_to_a_background_job", "sigterm"])
+def test_it_serves_and_stops_web_and_worker_together(tmp_path, how):
     env = {**os.environ, "DEBUG": "true", "VOUCH_VAR_DIR": str(tmp_path), "VOUCH_READ_DOT_ENV": "false"}
     env.pop("DATABASE_URL", None)
     env.pop("CELERY_BROKER_URL", None)
@@ -58,7 +61,12 @@ def test_it_serves_and_stops_web_and_worker_together_on_ctrl_c(tmp_path):
         children = _children(stack.pid)
         assert len(children) == 2  # the web server and the worker
 
-        os.killpg(stack.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        if how == "ctrl_c":
+            os.killpg(stack.pid, signal.SIGINT)  # a terminal sends it to the whole foreground group
+        elif how == "sigint_to_a_background_job":
+            os.kill(stack.pid, signal.SIGINT)
+        else:
+            os.kill(stack.pid, signal.SIGTERM)
         assert stack.wait(timeout=40) == 0
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and any(_alive(pid) for pid in children):

@@ -46,18 +46,27 @@ class Command(BaseCommand):
         children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
         self.stdout.write(self.style.SUCCESS(f"Vouch is running on http://{addr}/ (Ctrl-C stops it)."))
 
-        def stop(*_):
+        def stop() -> None:
             for child in children.values():
                 if child.poll() is None:
                     child.terminate()
 
-        signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+        class Stop(Exception):
+            pass
+
+        def on_signal(signum, frame):
+            raise Stop
+
+        # Explicit handlers: a shell starts background jobs with SIGINT ignored, and Python would
+        # keep ignoring it; Ctrl-C and `kill` must stop both processes however this was started.
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
         try:
             while all(child.poll() is None for child in children.values()):
                 time.sleep(0.5)
             dead = [name for name, child in children.items() if child.poll() is not None]
             self.stderr.write(f"{', '.join(dead)} stopped; stopping the rest.")
-        except KeyboardInterrupt:
+        except Stop:
             self.stdout.write("Stopping…")
         finally:
             stop()
