@@ -279,6 +279,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # How long a row may sit in received/processing before the sweeper enqueues it again.
 VOUCH_STUCK_AFTER_SECONDS = _env("int", "VOUCH_STUCK_AFTER_SECONDS", default=120)
 VOUCH_MAX_ATTEMPTS = _env("int", "VOUCH_MAX_ATTEMPTS", default=5)
+# A processing task decides its own row and up to this many waiting rows in all, in one batch.
+VOUCH_PROCESS_BATCH = _env("int", "VOUCH_PROCESS_BATCH", default=50)
 CELERY_BEAT_SCHEDULE = {
     # Accepted work is never lost: re-enqueue rows whose message was lost (broker down at submit
     # time, worker killed) once they have waited VOUCH_STUCK_AFTER_SECONDS.

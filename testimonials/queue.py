@@ -23,7 +23,9 @@ def _send(task_name: str, *args, **options) -> bool:
     return True
 
 
-def enqueue_processing(testimonial_id: int) -> bool:
+def enqueue_processing(testimonial_id: int, *, countdown: float = 0) -> bool:
+    if countdown:
+        return _send("testimonial_process_task", testimonial_id, countdown=countdown)
     return _send("testimonial_process_task", testimonial_id)
 
 

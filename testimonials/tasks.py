@@ -28,12 +28,16 @@ def backoff(retries: int, *, base: float = 2.0, cap: float = 300.0) -> float:
     return random.uniform(0, min(cap, base * 2**retries))
 
 
-# Text is capped, so a run takes milliseconds; the limits stay below VOUCH_STUCK_AFTER_SECONDS so the
-# sweeper never releases a row whose run is still alive.
+# Text is capped, so a row takes milliseconds and a batch well under a second; the limits stay below
+# VOUCH_STUCK_AFTER_SECONDS so the sweeper never releases a row whose run is still alive.
 @shared_task(bind=True, max_retries=None, soft_time_limit=60, time_limit=90, **IDEMPOTENT)
 def testimonial_process_task(self, testimonial_id: int) -> str:
+    # Decides this row and, under load, other waiting rows with it (each row failing alone is
+    # handled inside); what reaches the handlers below is a failure of the batch as a whole.
     try:
-        return processing.testimonial_process(testimonial_id=testimonial_id).status
+        outcomes = processing.testimonials_process(testimonial_id=testimonial_id)
+        outcome = outcomes.get(testimonial_id, processing.ProcessOutcome("skipped"))
+        return outcome.state if outcome.status == "failed" else outcome.status
     except SoftTimeLimitExceeded as exc:
         state = processing.testimonial_processing_failed(testimonial_id=testimonial_id, error="Took too long.")
         if state == "received":

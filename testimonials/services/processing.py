@@ -7,15 +7,25 @@ nothing, and a person's decision made meanwhile always wins.
 Order of work, chosen so that a crash anywhere leaves nothing half-done that a retry would repeat:
 claim (commit) -> analyse (pure, no writes) -> replace this row's fingerprints (one transaction)
 -> store the analysis and the fenced decision with its event (one transaction).
+
+Batches: a task claims its own row and up to VOUCH_PROCESS_BATCH - 1 other waiting rows in one
+transaction (SKIP LOCKED on PostgreSQL, so concurrent drains take disjoint rows), analyses each,
+then writes every row's fingerprints, fenced decision and event in one transaction. Anything
+unusual in that write (a row some newer run owns, a database error) rolls the whole write back
+and the rows are written again one by one, each in its own transaction, exactly as a single row
+would be: one poison row fails alone, its attempt counted, and is retried later or marked failed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Value
@@ -23,10 +33,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from testimonials import queue
-from testimonials.models import ContentFingerprint, MediaAsset, Testimonial
+from testimonials.models import ContentFingerprint, MediaAsset, ModerationEvent, Testimonial
 from testimonials.moderation import rules, sentiment
 from testimonials.services.events import event_record
-from testimonials.services.widgets import widgets_request_publish
+from testimonials.services.widgets import widgets_republish_stale, widgets_request_publish
 
 log = logging.getLogger(__name__)
 State = Testimonial.State
@@ -37,6 +47,8 @@ PROCESSING_FIELDS = (
 )  # fmt: skip
 # Near-duplicate candidates compared exactly, most shared LSH bands first.
 DUPLICATE_CANDIDATES = 8
+# Decisions that change what a brand's widgets show (approved rows; pending ones in the rating summary).
+PUBLISHING_STATES = (State.APPROVED, State.PENDING_REVIEW)
 
 
 @dataclass(frozen=True)
@@ -56,17 +68,53 @@ class Analysis:
 
 def testimonial_claim(*, testimonial_id: int) -> int | None:
     """Move a row from received to processing; return this attempt's number, or None if not ours."""
+    claimed = testimonials_claim(testimonial_id=testimonial_id, limit=1)
+    return claimed[0][1] if claimed else None
+
+
+def testimonials_claim(*, testimonial_id: int | None, limit: int) -> list[tuple[int, int]]:
+    """Claim `testimonial_id` (if still received) and up to `limit` waiting rows in all, oldest first.
+
+    Returns (id, attempt) pairs, the given row first. One transaction, two conditional UPDATEs that
+    bump `attempts`. On PostgreSQL the others are taken with SKIP LOCKED, so drains running at the
+    same time take disjoint rows without waiting for each other; SQLite serialises writers, and the
+    outer `state = received` condition keeps its path just as exclusive.
+    """
     table = Testimonial._meta.db_table
+    now = timezone.now()
+    claim = f"UPDATE {table} SET state = %s, state_changed_at = %s, attempts = attempts + 1 "  # noqa: S608 - no user input
+    claimed: list[tuple[int, int]] = []
     with transaction.atomic(), connection.cursor() as cursor:
         _skip_wal_flush_wait(cursor)
         # UPDATE ... RETURNING (PostgreSQL and SQLite >= 3.35): one statement claims and counts.
-        cursor.execute(
-            f"UPDATE {table} SET state = %s, state_changed_at = %s, attempts = attempts + 1 "  # noqa: S608 - no user input
-            "WHERE id = %s AND state = %s RETURNING attempts",
-            [State.PROCESSING, timezone.now(), testimonial_id, State.RECEIVED],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
+        if testimonial_id is not None:
+            cursor.execute(
+                claim + "WHERE id = %s AND state = %s RETURNING id, attempts",
+                [State.PROCESSING, now, testimonial_id, State.RECEIVED],
+            )
+            claimed.extend(cursor.fetchall())
+        more = limit - len(claimed)
+        if more > 0 and connection.vendor == "postgresql":
+            # Oldest waiting first, from the (state, state_changed_at) index. MATERIALIZED: the pick
+            # runs exactly once; as a plain IN (subquery) the planner may rescan it for every outer
+            # row (a nested loop on fresh statistics), and with SKIP LOCKED that claims more rows.
+            cursor.execute(
+                f"WITH picked AS MATERIALIZED (SELECT id FROM {table} WHERE state = %s "  # noqa: S608 - no user input
+                "ORDER BY state_changed_at, id LIMIT %s FOR UPDATE SKIP LOCKED) "
+                + claim.replace(f"UPDATE {table} SET", f"UPDATE {table} AS t SET")
+                + "FROM picked WHERE t.id = picked.id AND t.state = %s RETURNING t.id, t.attempts",
+                [State.RECEIVED, more, State.PROCESSING, now, State.RECEIVED],
+            )
+            claimed.extend(cursor.fetchall())
+        elif more > 0:
+            # SQLite: one writer at a time, so the outer condition alone keeps drains disjoint.
+            cursor.execute(
+                claim + f"WHERE id IN (SELECT id FROM {table} WHERE state = %s "  # noqa: S608 - no user input
+                "ORDER BY state_changed_at, id LIMIT %s) AND state = %s RETURNING id, attempts",
+                [State.PROCESSING, now, State.RECEIVED, more, State.RECEIVED],
+            )
+            claimed.extend(cursor.fetchall())
+    return [(row[0], row[1]) for row in claimed]
 
 
 def _skip_wal_flush_wait(cursor) -> None:
@@ -82,7 +130,17 @@ def _skip_wal_flush_wait(cursor) -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def testimonial_analyse(*, item: Testimonial) -> Analysis:
+@dataclass(frozen=True)
+class Peer:
+    """An earlier row of the same batch: its fingerprints are not in the table yet."""
+
+    testimonial_id: int
+    brand_id: int
+    text: str
+    bands: list[int]
+
+
+def testimonial_analyse(*, item: Testimonial, peers: list[Peer] | tuple = ()) -> Analysis:
     """Everything the pipeline concludes about a testimonial's text. Reads only; writes nothing."""
     mood = sentiment.analyse(item.text)
     form = item.form
@@ -100,7 +158,7 @@ def testimonial_analyse(*, item: Testimonial) -> Analysis:
     ]
     flags = earlier + flags
     bands = rules.fingerprint(item.text)
-    duplicate = testimonial_duplicate_flag(item=item, bands=bands)
+    duplicate = testimonial_duplicate_flag(item=item, bands=bands, peers=peers)
     if duplicate:
         flags.append(duplicate)
     return Analysis(
@@ -112,8 +170,13 @@ def testimonial_analyse(*, item: Testimonial) -> Analysis:
     )
 
 
-def testimonial_duplicate_flag(*, item: Testimonial, bands: list[int]) -> rules.Flag | None:
-    """The flag for the most similar earlier testimonial sharing an LSH band, in any brand."""
+def testimonial_duplicate_flag(
+    *, item: Testimonial, bands: list[int], peers: list[Peer] | tuple = ()
+) -> rules.Flag | None:
+    """The flag for the most similar earlier testimonial sharing an LSH band, in any brand.
+
+    `peers` are earlier rows of the same batch, compared as if their fingerprints were stored.
+    """
     if not bands:
         return None
     # Raw SQL: this runs for every testimonial, and the ORM's query building cost more than the query.
@@ -127,15 +190,21 @@ def testimonial_duplicate_flag(*, item: Testimonial, bands: list[int]) -> rules.
             "GROUP BY f.testimonial_id, f.brand_id, t.text ORDER BY shared DESC, f.testimonial_id LIMIT %s",
             [*bands, item.id, DUPLICATE_CANDIDATES],
         )
-        candidates = [
-            {"testimonial_id": row[0], "brand_id": row[1], "testimonial__text": row[2]} for row in cursor.fetchall()
-        ]
-    if not candidates:
+        # testimonial_id -> (shared bands, brand_id, text)
+        found = {row[0]: (row[3], row[1], row[2]) for row in cursor.fetchall()}
+    if peers:
+        wanted = set(bands)
+        for peer in peers:
+            shared = sum(1 for band in peer.bands if band in wanted)
+            if shared and peer.testimonial_id != item.id and shared > found.get(peer.testimonial_id, (0,))[0]:
+                found[peer.testimonial_id] = (shared, peer.brand_id, peer.text)
+    if not found:
         return None
+    ranked = sorted(found.items(), key=lambda entry: (-entry[1][0], entry[0]))[:DUPLICATE_CANDIDATES]
     best: tuple[float, bool, int] | None = None
-    for candidate in candidates:
-        score = rules.similarity(item.text, candidate["testimonial__text"])
-        key = (score, candidate["brand_id"] == item.brand_id, candidate["testimonial_id"])
+    for candidate_id, (_shared, brand_id, text) in ranked:
+        score = rules.similarity(item.text, text)
+        key = (score, brand_id == item.brand_id, candidate_id)
         if best is None or key[:2] > best[:2]:
             best = key
     flag = rules.duplicate_flag(similarity=best[0], same_brand=best[1])
@@ -145,28 +214,106 @@ def testimonial_duplicate_flag(*, item: Testimonial, bands: list[int]) -> rules.
     return flag
 
 
+@dataclass
+class Work:
+    """One claimed row on its way through a batch."""
+
+    item: Testimonial
+    attempt: int
+    analysis: Analysis | None = None
+    decision: rules.Decision | None = None
+    stored: dict = dataclasses.field(default_factory=dict)
+
+
+class _Unusual(Exception):
+    """A batch write met a row some newer run owns: write the rows one by one instead."""
+
+
 def testimonial_process(*, testimonial_id: int) -> ProcessOutcome:
     """Analyse and decide one testimonial. Safe to call any number of times, concurrently too."""
-    attempt = testimonial_claim(testimonial_id=testimonial_id)
-    if attempt is None:
-        return ProcessOutcome("skipped")
-    # Only what the analysis reads: loading all ~80 columns of three tables cost ~2 ms of CPU per row.
-    item = Testimonial.objects.select_related("brand", "form").only(*PROCESSING_FIELDS).get(id=testimonial_id)
-    if attempt > settings.VOUCH_MAX_ATTEMPTS:
-        testimonial_mark_failed(testimonial_id=item.id, attempt=attempt, error=item.last_error or "Too many attempts.")
-        return ProcessOutcome("decided", State.FAILED)
+    outcomes = testimonials_process(testimonial_id=testimonial_id, limit=1)
+    return outcomes.get(testimonial_id, ProcessOutcome("skipped"))
 
-    analysis = testimonial_analyse(item=item)
-    decision = rules.decide(analysis.flags, auto_approve=item.brand.auto_approve)
-    stored = {
-        "sentiment_score": analysis.mood.score,
-        "sentiment_label": analysis.mood.label,
-        "highlight": rules.redact(analysis.mood.highlight)[:300],
-        "flags": [f.as_dict() for f in analysis.flags],
-        "public_text": analysis.public_text,
-        "language": analysis.language,
-        "last_error": "",
-    }
+
+def testimonials_process(*, testimonial_id: int | None = None, limit: int | None = None) -> dict[int, ProcessOutcome]:
+    """Claim `testimonial_id` and other waiting rows (up to `limit` in all), analyse and decide them.
+
+    Safe to call any number of times, concurrently too. Returns an outcome per claimed row; a row
+    that failed is "failed" with its new state (received: retried later; failed: attempts ran out).
+    """
+    limit = limit if limit is not None else settings.VOUCH_PROCESS_BATCH
+    claimed = testimonials_claim(testimonial_id=testimonial_id, limit=limit)
+    if not claimed:
+        return {}
+    attempts = dict(claimed)
+    # Only what the analysis reads: loading all ~80 columns of three tables cost ~2 ms of CPU per row.
+    items = Testimonial.objects.select_related("brand", "form").only(*PROCESSING_FIELDS).in_bulk(list(attempts))
+    outcomes: dict[int, ProcessOutcome] = {}
+    work: list[Work] = []
+    peers: list[Peer] = []
+    for row_id, attempt in claimed:
+        item = items.get(row_id)
+        if item is None:  # deleted since the claim
+            continue
+        if attempt > settings.VOUCH_MAX_ATTEMPTS:
+            testimonial_mark_failed(
+                testimonial_id=item.id, attempt=attempt, error=item.last_error or "Too many attempts."
+            )
+            outcomes[row_id] = ProcessOutcome("decided", State.FAILED)
+            continue
+        try:
+            analysis = testimonial_analyse(item=item, peers=peers)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one row's failure must not fail the batch
+            outcomes[row_id] = _row_failed(row_id, exc)
+            continue
+        decision = rules.decide(analysis.flags, auto_approve=item.brand.auto_approve)
+        stored = {
+            "sentiment_score": analysis.mood.score,
+            "sentiment_label": analysis.mood.label,
+            "highlight": rules.redact(analysis.mood.highlight)[:300],
+            "flags": [f.as_dict() for f in analysis.flags],
+            "public_text": analysis.public_text,
+            "language": analysis.language,
+            "last_error": "",
+        }
+        work.append(Work(item=item, attempt=attempt, analysis=analysis, decision=decision, stored=stored))
+        if analysis.bands:
+            peers.append(Peer(item.id, item.brand_id, item.text, analysis.bands))
+    if not work:
+        return outcomes
+    written = _store_batch(work) if len(work) > 1 else None
+    if written is None:
+        # One by one, each in its own transaction: one failing row cannot take the others down.
+        publish: set[int] = set()
+        written = {}
+        for entry in work:
+            try:
+                written[entry.item.id] = _store_one(entry, publish=publish)
+            except SoftTimeLimitExceeded:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one row's failure must not fail the batch
+                written[entry.item.id] = _row_failed(entry.item.id, exc)
+    outcomes.update(written)
+    return outcomes
+
+
+def _row_failed(testimonial_id: int, exc: BaseException) -> ProcessOutcome:
+    """Count a failed attempt of one row; if it may try again, enqueue it after a backoff."""
+    log.error("Processing testimonial %s failed", testimonial_id, exc_info=exc)
+    state = testimonial_processing_failed(testimonial_id=testimonial_id, error=f"{type(exc).__name__}: {exc}")
+    if state == State.RECEIVED:
+        attempts = Testimonial.objects.filter(id=testimonial_id).values_list("attempts", flat=True).first() or 1
+        # Exponential backoff with full jitter; a drain may pick the row up sooner, which the
+        # attempt counter bounds all the same.
+        queue.enqueue_processing(testimonial_id, countdown=random.uniform(0, min(300.0, 2.0 * 2 ** (attempts - 1))))
+    return ProcessOutcome("failed", state)
+
+
+def _store_one(entry: Work, *, publish: set[int]) -> ProcessOutcome:
+    """Write one row's fingerprints, analysis and fenced decision in its own transaction."""
+    item, attempt, analysis, decision = entry.item, entry.attempt, entry.analysis, entry.decision
     now = timezone.now()
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -177,12 +324,15 @@ def testimonial_process(*, testimonial_id: int) -> ProcessOutcome:
         # The decision is fenced by the attempt (no newer run) and the text (not edited since read).
         mine = Testimonial.objects.filter(id=item.id, attempts=attempt, text=item.text)
         won = mine.filter(state=State.PROCESSING).update(
-            **stored, state=decision.state, state_changed_at=now, decided_at=Coalesce(F("decided_at"), Value(now))
+            **entry.stored,
+            state=decision.state,
+            state_changed_at=now,
+            decided_at=Coalesce(F("decided_at"), Value(now)),
         )
         if not won:
             # A person decided first: keep the analysis for the admin, leave the state alone.
             # If a newer run owns the row instead, it writes its own: drop these fingerprints.
-            if not mine.update(**stored):
+            if not mine.update(**entry.stored):
                 transaction.set_rollback(True)
             return ProcessOutcome("superseded")
         event_record(
@@ -192,9 +342,101 @@ def testimonial_process(*, testimonial_id: int) -> ProcessOutcome:
             to_state=decision.state,
             reasons=decision.reasons,
         )
-        if decision.state == State.APPROVED:
+        if decision.state in PUBLISHING_STATES and item.brand_id not in publish:
+            publish.add(item.brand_id)
             widgets_request_publish(brand_id=item.brand_id)
     return ProcessOutcome("decided", decision.state)
+
+
+def _store_batch(work: list[Work]) -> dict[int, ProcessOutcome] | None:
+    """Write every row of a batch in one transaction; None (all rolled back) if any row is unusual.
+
+    Same order and fences as `_store_one`: fingerprints first (one DELETE for reruns, one INSERT),
+    then one conditional UPDATE per row fenced by attempt, text and state, then every event in one
+    INSERT and one widget-publish request per brand.
+    """
+    table = Testimonial._meta.db_table
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    assignments = (
+        "sentiment_score = %s, sentiment_label = %s, highlight = %s, flags = %s" + cast + ", public_text = %s, "
+        "language = %s, last_error = %s"
+    )
+    decide_sql = (
+        f"UPDATE {table} SET {assignments}, state = %s, state_changed_at = %s, "  # noqa: S608 - no user input
+        "decided_at = COALESCE(decided_at, %s) WHERE id = %s AND attempts = %s AND text = %s AND state = %s"
+    )
+    keep_sql = f"UPDATE {table} SET {assignments} WHERE id = %s AND attempts = %s AND text = %s"  # noqa: S608
+    now = timezone.now()
+    outcomes: dict[int, ProcessOutcome] = {}
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _skip_wal_flush_wait(cursor)
+            fingerprints_replace_many(work)
+            events = []
+            publish: list[int] = []
+            for entry in work:
+                item, stored = entry.item, entry.stored
+                values = [
+                    stored["sentiment_score"],
+                    stored["sentiment_label"],
+                    stored["highlight"],
+                    json.dumps(stored["flags"]),
+                    stored["public_text"],
+                    stored["language"],
+                    stored["last_error"],
+                ]
+                fence = [item.id, entry.attempt, item.text]
+                cursor.execute(decide_sql, [*values, entry.decision.state, now, now, *fence, State.PROCESSING])
+                if cursor.rowcount == 1:
+                    outcomes[item.id] = ProcessOutcome("decided", entry.decision.state)
+                    events.append(
+                        ModerationEvent(
+                            testimonial_id=item.id,
+                            actor_kind=ModerationEvent.Actor.SYSTEM,
+                            action="auto_decision",
+                            from_state=State.PROCESSING,
+                            to_state=entry.decision.state,
+                            reasons=list(entry.decision.reasons),
+                            created_at=now,
+                        )
+                    )
+                    if entry.decision.state in PUBLISHING_STATES and item.brand_id not in publish:
+                        publish.append(item.brand_id)
+                    continue
+                # A person decided first: keep the analysis for the admin, leave the state alone.
+                cursor.execute(keep_sql, [*values, *fence])
+                if cursor.rowcount != 1:
+                    raise _Unusual(item.id)  # a newer run owns it: its fingerprints must not be ours
+                outcomes[item.id] = ProcessOutcome("superseded")
+            ModerationEvent.objects.bulk_create(events)
+            for brand_id in publish:
+                widgets_request_publish(brand_id=brand_id)
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as exc:  # noqa: BLE001 - _Unusual, or a row the database refuses: write them one by one
+        log.info("Batch write of %d rows rolled back (%s); writing them one by one.", len(work), exc)
+        return None
+    return outcomes
+
+
+@transaction.atomic(savepoint=False)
+def fingerprints_replace_many(work: list[Work]) -> None:
+    """Every row's LSH bands, replaced whole, in two statements: a rerun never doubles them."""
+    table = ContentFingerprint._meta.db_table
+    reruns = [entry.item.id for entry in work if entry.attempt != 1]
+    rows = [(entry.item.id, entry.item.brand_id, band) for entry in work for band in entry.analysis.bands]
+    with connection.cursor() as cursor:
+        if reruns:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE testimonial_id IN ({', '.join(['%s'] * len(reruns))})",  # noqa: S608
+                reruns,
+            )
+        if rows:
+            cursor.execute(
+                f"INSERT INTO {table} (testimonial_id, brand_id, band) "  # noqa: S608 - no user input
+                f"VALUES {', '.join(['(%s, %s, %s)'] * len(rows))}",
+                [value for row in rows for value in row],
+            )
 
 
 @transaction.atomic(savepoint=False)
@@ -251,7 +493,7 @@ def testimonial_mark_failed(*, testimonial_id: int, attempt: int, error: str) ->
 
 
 def sweep_stuck(*, older_than: timedelta | None = None) -> dict[str, int]:
-    """Re-enqueue accepted work whose message was lost (broker down, worker killed).
+    """Re-enqueue accepted work whose message was lost (broker down, worker killed), widget publishes too.
 
     Rows left in processing past the lease go back to received (their attempt stays counted, so
     the bounded retry applies); rows waiting in received past the lease are enqueued again and
@@ -282,4 +524,6 @@ def sweep_stuck(*, older_than: timedelta | None = None) -> dict[str, int]:
     MediaAsset.objects.filter(id__in=media).update(status_changed_at=now)
     for asset_id in media:
         queue.enqueue_media(asset_id)
-    return {"testimonials": len(waiting), "released": released, "media": len(media)}
+    # A widget publish asked for while the broker was down (or whose worker died) happens now.
+    widgets = widgets_republish_stale()
+    return {"testimonials": len(waiting), "released": released, "media": len(media), "widgets": len(widgets)}

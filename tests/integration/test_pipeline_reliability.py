@@ -280,6 +280,27 @@ def test_it_gives_up_on_a_task_that_always_crashes_and_keeps_the_queue_flowing(b
     assert not failed.events.filter(action="auto_decision").exists()
 
 
+def test_a_poison_row_drained_in_a_batch_fails_alone(broker, form_auto, poison_trigger):
+    # Submitted while no worker runs: the first task takes them all in one batch.
+    texts = (
+        "Lovely shop.",
+        f"Great desk, {POISON} inside, I really love it.",
+        "Kind, helpful staff!",
+        "Fast delivery.",
+    )
+    items = [submit(form_auto, text=text) for text in texts]
+    poison = items[1]
+    with celery_worker(concurrency=1, extra_env={"VOUCH_MAX_ATTEMPTS": "3"}):
+        for item in items[:1] + items[2:]:
+            assert wait_until(lambda item=item: decided(item.id)).state == State.APPROVED
+        failed = wait_until(lambda: Testimonial.objects.filter(id=poison.id, state=State.FAILED).first(), limit=90)
+    assert failed.attempts == 3
+    assert "poison pill" in failed.last_error
+    for item in items[:1] + items[2:]:
+        assert list(item.events.values_list("action", flat=True)) == ["received", "auto_decision"]
+        assert Testimonial.objects.get(id=item.id).attempts == 1
+
+
 # --------------------------------------------------------------------------- (d)
 
 
@@ -299,3 +320,57 @@ def test_it_keeps_a_rejection_made_by_a_person_while_the_task_runs(broker, form_
     assert final.state == State.REJECTED
     assert final.rejection_reason == "This customer asked us to remove it."
     assert list(final.events.values_list("action", flat=True)) == ["received", "reject"]  # no auto_decision
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def test_drains_racing_on_postgresql_take_disjoint_rows_and_skip_locked_ones(form_auto):
+    import threading
+
+    from django.db import connections
+
+    from tests.factories import TestimonialFactory
+
+    items = [
+        TestimonialFactory(brand=form_auto.brand, form=form_auto, state=State.RECEIVED, text=f"Lovely shop {n}.")
+        for n in range(60)
+    ]
+    ids = [item.id for item in items]
+    # Another drain's claim is in flight on the first five rows: they are skipped, not waited for.
+    s = connection.settings_dict
+    other = psycopg.connect(
+        host=s.get("HOST") or "127.0.0.1",
+        port=s.get("PORT") or 5432,
+        user=s.get("USER") or "postgres",
+        dbname=s["NAME"],
+    )
+    other.execute(f"SELECT id FROM {Testimonial._meta.db_table} WHERE id = ANY(%s) FOR UPDATE", [ids[:5]])
+    results: list[list[tuple[int, int]]] = [[], [], []]
+    start = threading.Barrier(3)
+
+    def drain(slot: int) -> None:
+        try:
+            start.wait(timeout=10)
+            while batch := processing.testimonials_claim(testimonial_id=None, limit=7):
+                assert len(batch) <= 7
+                results[slot].extend(batch)
+        finally:
+            connections.close_all()
+
+    try:
+        threads = [threading.Thread(target=drain, args=(slot,)) for slot in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in threads)
+    finally:
+        other.rollback()
+        other.close()
+    assert all(results)  # the pick is oldest first, so a never-claimed row is a bug
+    taken = [row_id for batch in results for row_id, _ in batch]
+    assert len(taken) == len(set(taken))  # disjoint: no row claimed twice
+    assert sorted(taken) == ids[5:]  # every row but the locked ones, and none of those waited for
+    assert all(attempt == 1 for batch in results for _, attempt in batch)
+    assert Testimonial.objects.filter(id__in=ids[:5], state=State.RECEIVED).count() == 5

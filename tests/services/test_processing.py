@@ -284,3 +284,218 @@ def test_it_drops_the_work_of_a_stale_run_when_a_newer_one_owns_the_row(auto_bra
     assert item.state == State.PROCESSING and item.attempts == 2
     assert item.flags == [] and item.sentiment_label == ""
     assert not ContentFingerprint.objects.filter(testimonial=item).exists()
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def test_a_batch_decides_its_own_row_first_and_the_waiting_ones_with_it(auto_brand):
+    waiting = [received(auto_brand, text=f"Lovely shop number {n}, kind staff.") for n in range(3)]
+    mine = received(auto_brand, text="The support team answered within an hour. Wonderful!")
+    outcomes = processing.testimonials_process(testimonial_id=mine.id, limit=10)
+    assert next(iter(outcomes)) == mine.id
+    assert set(outcomes) == {mine.id, *(item.id for item in waiting)}
+    assert all(outcome == processing.ProcessOutcome("decided", State.APPROVED) for outcome in outcomes.values())
+    for item in [*waiting, mine]:
+        item.refresh_from_db()
+        assert item.state == State.APPROVED and item.attempts == 1 and item.sentiment_label == "positive"
+        assert list(item.events.values_list("action", flat=True)) == ["auto_decision"]
+    # The redundant messages of the rows this batch took find nothing to do.
+    assert processing.testimonials_process(testimonial_id=waiting[0].id, limit=10) == {}
+
+
+def test_a_batch_takes_no_more_than_its_limit(auto_brand):
+    items = [received(auto_brand, text=f"Lovely shop number {n}.") for n in range(5)]
+    outcomes = processing.testimonials_process(testimonial_id=items[4].id, limit=3)
+    assert list(outcomes) == [items[4].id, items[0].id, items[1].id]  # its own, then the oldest waiting
+    assert Testimonial.objects.filter(state=State.RECEIVED).count() == 2
+
+
+def test_two_drains_take_disjoint_rows(auto_brand):
+    items = [received(auto_brand, text=f"Lovely shop number {n}.") for n in range(6)]
+    first = processing.testimonials_claim(testimonial_id=items[0].id, limit=4)
+    second = processing.testimonials_claim(testimonial_id=items[0].id, limit=4)  # its row is taken already
+    assert [row_id for row_id, _ in first] == [items[0].id, items[1].id, items[2].id, items[3].id]
+    assert [row_id for row_id, _ in second] == [items[4].id, items[5].id]
+    assert all(attempt == 1 for _, attempt in first + second)
+    assert processing.testimonials_claim(testimonial_id=None, limit=4) == []
+
+
+def test_a_poison_row_fails_alone_and_the_rest_of_its_batch_is_decided(auto_brand, monkeypatch, settings):
+    settings.VOUCH_MAX_ATTEMPTS = 2
+    retried = []
+    monkeypatch.setattr("testimonials.queue.enqueue_processing", lambda tid, **kw: retried.append(tid) or True)
+    items = [received(auto_brand, text=f"Lovely shop number {n}, kind staff.") for n in range(4)]
+    poison = items[1]
+    batch_write = processing.fingerprints_replace_many
+    one_write = processing.fingerprints_replace
+
+    def refuses_the_batch(work):
+        batch_write(work)
+        if any(entry.item.id == poison.id for entry in work):
+            raise RuntimeError("the database refuses the poison row")
+
+    def refuses_the_poison(*, item, **kwargs):
+        if item.id == poison.id:
+            raise RuntimeError("the database refuses the poison row")
+        one_write(item=item, **kwargs)
+
+    monkeypatch.setattr(processing, "fingerprints_replace_many", refuses_the_batch)
+    monkeypatch.setattr(processing, "fingerprints_replace", refuses_the_poison)
+
+    outcomes = processing.testimonials_process(testimonial_id=items[0].id, limit=10)
+    assert outcomes[poison.id] == processing.ProcessOutcome("failed", State.RECEIVED)
+    assert retried == [poison.id]  # retried later, after a backoff
+    for item in items:
+        item.refresh_from_db()
+    assert [item.state for item in items] == [State.APPROVED, State.RECEIVED, State.APPROVED, State.APPROVED]
+    assert poison.attempts == 1 and "poison row" in poison.last_error
+    assert not poison.events.exists()
+    assert not ContentFingerprint.objects.filter(testimonial=poison).exists()
+    assert ModerationEvent.objects.filter(action="auto_decision").count() == 3
+
+    # Its second attempt fails too: attempts ran out, it is marked failed, and it is not retried again.
+    retried.clear()
+    outcomes = processing.testimonials_process(testimonial_id=poison.id, limit=10)
+    assert outcomes == {poison.id: processing.ProcessOutcome("failed", State.FAILED)}
+    assert retried == []
+    poison.refresh_from_db()
+    assert poison.state == State.FAILED and poison.attempts == 2
+    assert poison.events.get().action == "failed"
+
+
+def test_a_row_whose_analysis_crashes_fails_alone(auto_brand, monkeypatch):
+    monkeypatch.setattr("testimonials.queue.enqueue_processing", lambda tid, **kw: True)
+    items = [received(auto_brand, text=f"Lovely shop number {n}.") for n in range(3)]
+    analyse = processing.testimonial_analyse
+
+    def crashes_on_the_second(*, item, **kwargs):
+        if item.id == items[1].id:
+            raise ValueError("boom")
+        return analyse(item=item, **kwargs)
+
+    monkeypatch.setattr(processing, "testimonial_analyse", crashes_on_the_second)
+    outcomes = processing.testimonials_process(testimonial_id=items[0].id, limit=10)
+    assert outcomes[items[1].id].status == "failed"
+    assert [outcomes[item.id].state for item in items] == [State.APPROVED, State.RECEIVED, State.APPROVED]
+    items[1].refresh_from_db()
+    assert items[1].last_error == "ValueError: boom" and items[1].attempts == 1
+
+
+def test_a_human_decision_mid_batch_wins_and_the_rest_of_the_batch_is_decided(auto_brand, monkeypatch):
+    from tests.factories import MembershipFactory, UserFactory
+
+    moderator = UserFactory(username="mod")
+    MembershipFactory(user=moderator, brand=auto_brand)
+    texts = (
+        "Lovely shop, kind staff, would recommend.",
+        "Quick delivery and a sturdy box.",
+        "Great class, fun teacher.",
+    )
+    items = [received(auto_brand, text=text) for text in texts]
+    batch_write = processing.fingerprints_replace_many
+
+    def human_rejects_meanwhile(work):
+        testimonial_reject(testimonial=items[1], actor=moderator, reason="Off-topic.")
+        batch_write(work)
+
+    monkeypatch.setattr(processing, "fingerprints_replace_many", human_rejects_meanwhile)
+    outcomes = processing.testimonials_process(testimonial_id=items[0].id, limit=10)
+    assert outcomes[items[1].id] == processing.ProcessOutcome("superseded")
+    for item in items:
+        item.refresh_from_db()
+    assert [item.state for item in items] == [State.APPROVED, State.REJECTED, State.APPROVED]
+    assert items[1].sentiment_label and items[1].language == "en"  # the analysis is still kept for the admin
+    assert list(items[1].events.values_list("action", flat=True)) == ["reject"]
+    assert [list(item.events.values_list("action", flat=True)) for item in (items[0], items[2])] == [
+        ["auto_decision"],
+        ["auto_decision"],
+    ]
+
+
+def test_a_stale_batch_leaves_a_row_a_newer_run_owns_alone_and_decides_the_others(auto_brand, monkeypatch):
+    desk = (
+        "The standing desk arrived in two days and assembly took twenty minutes, rock solid, quiet motor, "
+        "and my back has never felt better."
+    )
+    items = [received(auto_brand, text=text) for text in (desk, "Quick delivery and a sturdy box.", LONG_PRAISE)]
+    analyse = processing.testimonial_analyse
+
+    def swept_and_reclaimed_meanwhile(*, item, **kwargs):
+        if item.id == items[2].id:  # this run stalled; the sweeper released the row and a newer run claimed it
+            Testimonial.objects.filter(id=item.id).update(state=State.PROCESSING, attempts=2)
+        return analyse(item=item, **kwargs)
+
+    monkeypatch.setattr(processing, "testimonial_analyse", swept_and_reclaimed_meanwhile)
+    outcomes = processing.testimonials_process(testimonial_id=items[0].id, limit=10)
+    assert outcomes[items[2].id] == processing.ProcessOutcome("superseded")
+    for item in items:
+        item.refresh_from_db()
+    assert items[2].state == State.PROCESSING and items[2].attempts == 2 and items[2].sentiment_label == ""
+    assert not ContentFingerprint.objects.filter(testimonial=items[2]).exists()
+    assert items[0].state == State.APPROVED
+    assert ContentFingerprint.objects.filter(testimonial=items[0]).count() == duplicates.BANDS
+
+
+def test_a_batch_flags_a_near_duplicate_of_an_earlier_row_in_the_same_batch(auto_brand):
+    first = received(auto_brand, text=LONG_PRAISE)
+    second = received(auto_brand, text=LONG_PRAISE.replace("two", "three"))
+    processing.testimonials_process(testimonial_id=first.id, limit=10)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.state == State.APPROVED
+    [flag] = second.flags
+    assert flag["code"] == "duplicate" and f"testimonial #{first.id}" in flag["evidence"]
+    assert second.state == State.PENDING_REVIEW
+
+
+def test_a_batch_reruns_a_row_with_its_fingerprints_replaced_not_doubled(auto_brand):
+    items = [received(auto_brand, text=f"{LONG_PRAISE} Order {n}.") for n in range(2)]
+    processing.testimonials_process(testimonial_id=items[0].id, limit=10)
+    Testimonial.objects.filter(id__in=[i.id for i in items]).update(state=State.RECEIVED)  # as if swept
+    outcomes = processing.testimonials_process(testimonial_id=items[0].id, limit=10)
+    assert len(outcomes) == 2
+    for item in items:
+        assert ContentFingerprint.objects.filter(testimonial=item).count() == duplicates.BANDS
+
+
+# --------------------------------------------------------------------------- widgets
+
+
+def test_it_asks_once_per_brand_per_batch_to_republish_for_approvals_and_pending_reviews(auto_brand, monkeypatch):
+    from tests.factories import WidgetFactory
+
+    by_hand = BrandFactory(slug="by-hand", auto_approve=False)
+    widget = WidgetFactory(brand=by_hand)
+    asked = []
+    publish = processing.widgets_request_publish
+    monkeypatch.setattr(
+        processing, "widgets_request_publish", lambda *, brand_id: asked.append(brand_id) or publish(brand_id=brand_id)
+    )
+    items = [received(by_hand, text=f"Lovely shop number {n}.") for n in range(3)]
+    items += [received(auto_brand, text=f"Kind staff number {n}.") for n in range(2)]
+    processing.testimonials_process(testimonial_id=items[0].id, limit=10)
+    assert sorted(asked) == sorted([by_hand.id, auto_brand.id])
+    assert {Testimonial.objects.get(id=item.id).state for item in items[:3]} == {State.PENDING_REVIEW}
+    widget.refresh_from_db()
+    assert widget.publish_requested_at is not None
+
+
+def test_a_single_pending_review_asks_for_a_republish_too(brand_a, monkeypatch):
+    asked = []
+    monkeypatch.setattr(processing, "widgets_request_publish", lambda *, brand_id: asked.append(brand_id))
+    item = received(brand_a, text="Lovely shop and kind staff.")
+    assert processing.testimonial_process(testimonial_id=item.id).state == State.PENDING_REVIEW
+    assert asked == [brand_a.id]
+
+
+def test_the_sweeper_republishes_widgets_whose_publish_was_lost(brand_a, monkeypatch):
+    from tests.factories import WidgetFactory
+
+    sent = []
+    monkeypatch.setattr("testimonials.queue.enqueue_widget_publish", lambda wid, **kw: sent.append(wid) or True)
+    lost = WidgetFactory(brand=brand_a, publish_requested_at=timezone.now() - timedelta(minutes=10))
+    WidgetFactory(brand=brand_a, publish_requested_at=timezone.now())
+    result = processing.sweep_stuck()
+    assert sent == [lost.id]
+    assert result["widgets"] == 1
