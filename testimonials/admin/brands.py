@@ -11,6 +11,7 @@ from testimonials.admin.scoping import (
     OWNER_ROLES,
     BrandFilter,
     BrandScopedAdmin,
+    ReadOnlyMixin,
     ScopedInlineMixin,
     ScopedModelForm,
     roles_for,
@@ -157,7 +158,7 @@ class WidgetAdmin(BrandScopedAdmin):
 
 
 @admin.register(ModerationEvent)
-class ModerationEventAdmin(BrandScopedAdmin):
+class ModerationEventAdmin(ReadOnlyMixin, BrandScopedAdmin):
     """The audit trail across testimonials, read-only."""
 
     brand_path = "testimonial__brand"
@@ -169,12 +170,3 @@ class ModerationEventAdmin(BrandScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("testimonial", "actor")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

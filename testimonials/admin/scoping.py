@@ -104,6 +104,20 @@ class ScopedModelForm(forms.ModelForm):
         return cleaned
 
 
+class ReadOnlyMixin:
+    """Nothing here is added, changed or deleted through a form: testimonials change through the
+    moderation services, media through the pipeline, and the audit trail is append-only."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class BrandScopedAdmin(admin.ModelAdmin):
     """Rows reachable through `brand_path` belong to one brand; outsiders never see them.
 

@@ -32,7 +32,7 @@ from testimonials.admin.filters import (
     TagFilter,
     is_queue,
 )
-from testimonials.admin.scoping import BrandFilter, BrandScopedAdmin, roles_for, scope
+from testimonials.admin.scoping import BrandFilter, BrandScopedAdmin, ReadOnlyMixin, roles_for, scope
 from testimonials.errors import ApplicationError
 from testimonials.models import Brand, MediaAsset, ModerationEvent, Testimonial
 from testimonials.selectors import (
@@ -56,7 +56,7 @@ DECIDABLE = {
 }
 
 
-class ModerationEventInline(admin.TabularInline):
+class ModerationEventInline(ReadOnlyMixin, admin.TabularInline):
     """The audit trail, read-only: append-only by design."""
 
     model = ModerationEvent
@@ -73,18 +73,9 @@ class ModerationEventInline(admin.TabularInline):
     def has_view_permission(self, request, obj=None):
         return True  # the parent page is already scoped to the user's brands
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Testimonial)
-class TestimonialAdmin(ModerationActionsMixin, BrandScopedAdmin):
+class TestimonialAdmin(ReadOnlyMixin, ModerationActionsMixin, BrandScopedAdmin):
     # Source and age sit under the author so the decision buttons fit beside the admin's sidebar.
     list_display = ["author", "rating_col", "excerpt_col", "media_col", "state_col"]
     list_display_links = ["author"]
@@ -164,16 +155,6 @@ class TestimonialAdmin(ModerationActionsMixin, BrandScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
-
-    # Testimonials come from forms and imports; people decide through the services, never by editing.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     # ------------------------------------------------------------------ columns
 
@@ -425,7 +406,7 @@ class TestimonialAdmin(ModerationActionsMixin, BrandScopedAdmin):
 
 
 @admin.register(MediaAsset)
-class MediaAssetAdmin(BrandScopedAdmin):
+class MediaAssetAdmin(ReadOnlyMixin, BrandScopedAdmin):
     """Photos and videos, read-only: processing belongs to the media pipeline."""
 
     brand_path = "testimonial__brand"
@@ -444,12 +425,3 @@ class MediaAssetAdmin(BrandScopedAdmin):
     @admin.display(description="Preview")
     def preview(self, obj):
         return display.media_preview(obj)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
