@@ -130,6 +130,10 @@ def _skip_wal_flush_wait(cursor) -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+# A duplicate candidate's id -> (LSH bands shared, its brand, its text).
+Candidates = dict[int, tuple[int, int, str]]
+
+
 @dataclass(frozen=True)
 class Peer:
     """An earlier row of the same batch: its fingerprints are not in the table yet."""
@@ -140,8 +144,18 @@ class Peer:
     bands: list[int]
 
 
-def testimonial_analyse(*, item: Testimonial, peers: list[Peer] | tuple = ()) -> Analysis:
-    """Everything the pipeline concludes about a testimonial's text. Reads only; writes nothing."""
+def testimonial_analyse(
+    *,
+    item: Testimonial,
+    peers: list[Peer] | tuple = (),
+    bands: list[int] | None = None,
+    stored: Candidates | None = None,
+) -> Analysis:
+    """Everything the pipeline concludes about a testimonial's text. Reads only; writes nothing.
+
+    A batch passes the bands it computed and the stored candidates it looked up for all its rows
+    at once (`duplicate_candidates`); alone, the row looks its own up.
+    """
     mood = sentiment.analyse(item.text)
     form = item.form
     flags = rules.check(
@@ -157,8 +171,8 @@ def testimonial_analyse(*, item: Testimonial, peers: list[Peer] | tuple = ()) ->
         rules.Flag.from_dict(f) for f in (item.flags or []) if isinstance(f, dict) and f.get("code") not in rules.CODES
     ]
     flags = earlier + flags
-    bands = rules.fingerprint(item.text)
-    duplicate = testimonial_duplicate_flag(item=item, bands=bands, peers=peers)
+    bands = rules.fingerprint(item.text) if bands is None else bands
+    duplicate = testimonial_duplicate_flag(item=item, bands=bands, peers=peers, stored=stored)
     if duplicate:
         flags.append(duplicate)
     return Analysis(
@@ -170,28 +184,51 @@ def testimonial_analyse(*, item: Testimonial, peers: list[Peer] | tuple = ()) ->
     )
 
 
+def duplicate_candidates(bands_of: dict[int, list[int]]) -> dict[int, Candidates]:
+    """For each testimonial id: the stored testimonials sharing most LSH bands with its bands, in any
+    brand (at most DUPLICATE_CANDIDATES, most shared bands first), in one query for a whole batch."""
+    wanted = sorted({(item_id, band) for item_id, bands in bands_of.items() for band in bands})
+    found: dict[int, Candidates] = {item_id: {} for item_id in bands_of}
+    if not wanted:
+        return found
+    # Raw SQL: this runs for every testimonial, and the ORM's query building cost more than the query.
+    fingerprint_table, testimonial_table = ContentFingerprint._meta.db_table, Testimonial._meta.db_table
+    if connection.vendor == "postgresql":
+        # Arrays, not a placeholder per value: psycopg parses a long query's placeholders in Python.
+        source = "SELECT * FROM unnest(%s::bigint[], %s::bigint[])"
+        params = [list(column) for column in zip(*wanted, strict=True)]
+    else:
+        source = f"VALUES {', '.join(['(%s, %s)'] * len(wanted))}"
+        params = [value for pair in wanted for value in pair]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH wanted (item_id, band) AS ({source}), "  # noqa: S608
+            "shared AS (SELECT w.item_id, f.testimonial_id, f.brand_id, COUNT(*) AS shared "
+            f"FROM wanted w JOIN {fingerprint_table} f ON f.band = w.band "
+            f"JOIN {testimonial_table} t ON t.id = f.testimonial_id WHERE f.testimonial_id <> w.item_id "
+            "GROUP BY w.item_id, f.testimonial_id, f.brand_id), "
+            "ranked AS (SELECT item_id, testimonial_id, brand_id, shared, ROW_NUMBER() OVER "
+            "(PARTITION BY item_id ORDER BY shared DESC, testimonial_id) AS n FROM shared) "
+            f"SELECT r.item_id, r.testimonial_id, r.brand_id, t.text, r.shared FROM ranked r "
+            f"JOIN {testimonial_table} t ON t.id = r.testimonial_id WHERE r.n <= %s",
+            [*params, DUPLICATE_CANDIDATES],
+        )
+        for item_id, candidate_id, brand_id, text, shared in cursor.fetchall():
+            found[item_id][candidate_id] = (shared, brand_id, text)
+    return found
+
+
 def testimonial_duplicate_flag(
-    *, item: Testimonial, bands: list[int], peers: list[Peer] | tuple = ()
+    *, item: Testimonial, bands: list[int], peers: list[Peer] | tuple = (), stored: Candidates | None = None
 ) -> rules.Flag | None:
     """The flag for the most similar earlier testimonial sharing an LSH band, in any brand.
 
-    `peers` are earlier rows of the same batch, compared as if their fingerprints were stored.
+    `peers` are earlier rows of the same batch, compared as if their fingerprints were stored;
+    `stored`, the stored candidates if a batch looked them up already.
     """
     if not bands:
         return None
-    # Raw SQL: this runs for every testimonial, and the ORM's query building cost more than the query.
-    fingerprint_table, testimonial_table = ContentFingerprint._meta.db_table, Testimonial._meta.db_table
-    placeholders = ", ".join(["%s"] * len(bands))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT f.testimonial_id, f.brand_id, t.text, COUNT(*) AS shared "  # noqa: S608 - no user input
-            f"FROM {fingerprint_table} f JOIN {testimonial_table} t ON t.id = f.testimonial_id "
-            f"WHERE f.band IN ({placeholders}) AND f.testimonial_id <> %s "
-            "GROUP BY f.testimonial_id, f.brand_id, t.text ORDER BY shared DESC, f.testimonial_id LIMIT %s",
-            [*bands, item.id, DUPLICATE_CANDIDATES],
-        )
-        # testimonial_id -> (shared bands, brand_id, text)
-        found = {row[0]: (row[3], row[1], row[2]) for row in cursor.fetchall()}
+    found = dict(stored) if stored is not None else duplicate_candidates({item.id: bands})[item.id]
     if peers:
         wanted = set(bands)
         for peer in peers:
@@ -249,8 +286,8 @@ def testimonials_process(*, testimonial_id: int | None = None, limit: int | None
     # Only what the analysis reads: loading all ~80 columns of three tables cost ~2 ms of CPU per row.
     items = Testimonial.objects.select_related("brand", "form").only(*PROCESSING_FIELDS).in_bulk(list(attempts))
     outcomes: dict[int, ProcessOutcome] = {}
-    work: list[Work] = []
-    peers: list[Peer] = []
+    todo: list[tuple[Testimonial, int]] = []
+    bands_of: dict[int, list[int]] = {}
     for row_id, attempt in claimed:
         item = items.get(row_id)
         if item is None:  # deleted since the claim
@@ -262,7 +299,23 @@ def testimonials_process(*, testimonial_id: int | None = None, limit: int | None
             outcomes[row_id] = ProcessOutcome("decided", State.FAILED)
             continue
         try:
-            analysis = testimonial_analyse(item=item, peers=peers)
+            bands_of[row_id] = rules.fingerprint(item.text)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one row's failure must not fail the batch
+            outcomes[row_id] = _row_failed(row_id, exc)
+            continue
+        todo.append((item, attempt))
+    # One query for the whole batch; a row alone looks its own up.
+    candidates = duplicate_candidates(bands_of) if len(todo) > 1 else {}
+    work: list[Work] = []
+    peers: list[Peer] = []
+    for item, attempt in todo:
+        row_id = item.id
+        try:
+            analysis = testimonial_analyse(
+                item=item, peers=peers, bands=bands_of[row_id], stored=candidates.get(row_id)
+            )
         except SoftTimeLimitExceeded:
             raise
         except Exception as exc:  # noqa: BLE001 - one row's failure must not fail the batch
@@ -361,10 +414,6 @@ def _store_batch(work: list[Work]) -> dict[int, ProcessOutcome] | None:
         "sentiment_score = %s, sentiment_label = %s, highlight = %s, flags = %s" + cast + ", public_text = %s, "
         "language = %s, last_error = %s"
     )
-    decide_sql = (
-        f"UPDATE {table} SET {assignments}, state = %s, state_changed_at = %s, "  # noqa: S608 - no user input
-        "decided_at = COALESCE(decided_at, %s) WHERE id = %s AND attempts = %s AND text = %s AND state = %s"
-    )
     keep_sql = f"UPDATE {table} SET {assignments} WHERE id = %s AND attempts = %s AND text = %s"  # noqa: S608
     now = timezone.now()
     outcomes: dict[int, ProcessOutcome] = {}
@@ -372,22 +421,13 @@ def _store_batch(work: list[Work]) -> dict[int, ProcessOutcome] | None:
         with transaction.atomic(), connection.cursor() as cursor:
             _skip_wal_flush_wait(cursor)
             fingerprints_replace_many(work)
+            values = {entry.item.id: _stored_values(entry.stored) for entry in work}
+            won = _decide_many(cursor, work, values, now)
             events = []
             publish: list[int] = []
             for entry in work:
-                item, stored = entry.item, entry.stored
-                values = [
-                    stored["sentiment_score"],
-                    stored["sentiment_label"],
-                    stored["highlight"],
-                    json.dumps(stored["flags"]),
-                    stored["public_text"],
-                    stored["language"],
-                    stored["last_error"],
-                ]
-                fence = [item.id, entry.attempt, item.text]
-                cursor.execute(decide_sql, [*values, entry.decision.state, now, now, *fence, State.PROCESSING])
-                if cursor.rowcount == 1:
+                item = entry.item
+                if item.id in won:
                     outcomes[item.id] = ProcessOutcome("decided", entry.decision.state)
                     events.append(
                         ModerationEvent(
@@ -404,7 +444,7 @@ def _store_batch(work: list[Work]) -> dict[int, ProcessOutcome] | None:
                         publish.append(item.brand_id)
                     continue
                 # A person decided first: keep the analysis for the admin, leave the state alone.
-                cursor.execute(keep_sql, [*values, *fence])
+                cursor.execute(keep_sql, [*values[item.id], item.id, entry.attempt, item.text])
                 if cursor.rowcount != 1:
                     raise _Unusual(item.id)  # a newer run owns it: its fingerprints must not be ours
                 outcomes[item.id] = ProcessOutcome("superseded")
@@ -419,6 +459,65 @@ def _store_batch(work: list[Work]) -> dict[int, ProcessOutcome] | None:
     return outcomes
 
 
+def _stored_values(stored: dict) -> list:
+    """The analysis columns in the order `_store_batch` and `_decide_many` write them."""
+    return [
+        stored["sentiment_score"],
+        stored["sentiment_label"],
+        stored["highlight"],
+        json.dumps(stored["flags"]),
+        stored["public_text"],
+        stored["language"],
+        stored["last_error"],
+    ]
+
+
+def _decide_many(cursor, work: list[Work], values: dict[int, list], now) -> set[int]:
+    """Store analysis and decision of every row still ours; the ids it won.
+
+    Fenced like `_store_one`: by attempt (no newer run), text (not edited since read) and state
+    (no person decided meanwhile). One UPDATE ... FROM (VALUES ...) on PostgreSQL, one per row on SQLite.
+    """
+    table = Testimonial._meta.db_table
+    if connection.vendor == "postgresql":
+        types = ("bigint", "integer", "text", "float8", "text", "text", "text", "text", "text", "text", "text")
+        columns = [
+            (entry.item.id, entry.attempt, entry.item.text, *values[entry.item.id], entry.decision.state)
+            for entry in work
+        ]
+        cursor.execute(
+            f"UPDATE {table} AS t SET sentiment_score = v.score, sentiment_label = v.label, "  # noqa: S608
+            "highlight = v.highlight, flags = v.flags::jsonb, public_text = v.public_text, language = v.language, "
+            "last_error = v.last_error, state = v.state, state_changed_at = %s, "
+            "decided_at = COALESCE(t.decided_at, %s) "
+            f"FROM unnest({', '.join(f'%s::{name}[]' for name in types)}) "
+            "AS v (id, attempts, text, score, label, highlight, flags, public_text, language, last_error, state) "
+            "WHERE t.id = v.id AND t.attempts = v.attempts AND t.text = v.text AND t.state = %s RETURNING t.id",
+            [now, now, *(list(column) for column in zip(*columns, strict=True)), State.PROCESSING],
+        )
+        return {row[0] for row in cursor.fetchall()}
+    won = set()
+    for entry in work:
+        cursor.execute(
+            f"UPDATE {table} SET sentiment_score = %s, sentiment_label = %s, highlight = %s, flags = %s, "  # noqa: S608
+            "public_text = %s, language = %s, last_error = %s, state = %s, state_changed_at = %s, "
+            "decided_at = COALESCE(decided_at, %s) WHERE id = %s AND attempts = %s AND text = %s AND state = %s",
+            [
+                *values[entry.item.id],
+                entry.decision.state,
+                now,
+                now,
+                entry.item.id,
+                entry.attempt,
+                entry.item.text,
+                State.PROCESSING,
+            ],
+        )
+        if cursor.rowcount == 1:
+            won.add(entry.item.id)
+    return won
+
+
 @transaction.atomic(savepoint=False)
 def fingerprints_replace_many(work: list[Work]) -> None:
     """Every row's LSH bands, replaced whole, in two statements: a rerun never doubles them."""
@@ -430,8 +529,15 @@ def fingerprints_replace_many(work: list[Work]) -> None:
             cursor.execute(
                 f"DELETE FROM {table} WHERE testimonial_id IN ({', '.join(['%s'] * len(reruns))})",  # noqa: S608
                 reruns,
+            )  # a few ids at most: reruns are rare
+        if rows and connection.vendor == "postgresql":
+            # Arrays, not thousands of placeholders: psycopg parses a long query's placeholders in Python.
+            cursor.execute(
+                f"INSERT INTO {table} (testimonial_id, brand_id, band) "  # noqa: S608 - no user input
+                "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[])",
+                [list(column) for column in zip(*rows, strict=True)],
             )
-        if rows:
+        elif rows:
             cursor.execute(
                 f"INSERT INTO {table} (testimonial_id, brand_id, band) "  # noqa: S608 - no user input
                 f"VALUES {', '.join(['(%s, %s, %s)'] * len(rows))}",

@@ -368,7 +368,6 @@ def test_drains_racing_on_postgresql_take_disjoint_rows_and_skip_locked_ones(for
     finally:
         other.rollback()
         other.close()
-    assert all(results)  # the pick is oldest first, so a never-claimed row is a bug
     taken = [row_id for batch in results for row_id, _ in batch]
     assert len(taken) == len(set(taken))  # disjoint: no row claimed twice
     assert sorted(taken) == ids[5:]  # every row but the locked ones, and none of those waited for

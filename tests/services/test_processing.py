@@ -499,3 +499,23 @@ def test_the_sweeper_republishes_widgets_whose_publish_was_lost(brand_a, monkeyp
     result = processing.sweep_stuck()
     assert sent == [lost.id]
     assert result["widgets"] == 1
+
+
+def test_a_batch_looks_up_stored_near_duplicates_for_all_its_rows_at_once(auto_brand):
+    other = BrandFactory(slug="other")
+    mine = received(auto_brand, text=LONG_PRAISE)
+    theirs = received(other, text=LONG_PRAISE.replace("kettle", "toaster"))
+    for item in (mine, theirs):
+        processing.testimonial_process(testimonial_id=item.id)
+    same_brand_copy = received(auto_brand, text=LONG_PRAISE.replace("two", "three"))
+    other_brand_copy = received(other, text=LONG_PRAISE.replace("within", "in"))
+    clean = received(auto_brand, text="Lovely shop and kind staff.")
+    processing.testimonials_process(testimonial_id=same_brand_copy.id, limit=10)
+    for item in (same_brand_copy, other_brand_copy, clean):
+        item.refresh_from_db()
+    [flag] = same_brand_copy.flags
+    assert flag["code"] == "duplicate" and f"testimonial #{mine.id}" in flag["evidence"]
+    [flag] = other_brand_copy.flags
+    assert flag["code"] == "duplicate" and "another brand" in flag["reason"]  # closest: the kettle one, in auto
+    assert flag["evidence"] == ["another brand"]
+    assert clean.flags == [] and clean.state == State.APPROVED
