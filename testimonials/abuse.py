@@ -15,7 +15,8 @@ from typing import Protocol
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.base import BaseCache
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
@@ -100,22 +101,45 @@ def rate_limited(request: HttpRequest, *, scope: str, rate: str | None = None) -
     if parsed is None:
         return None
     used = cache.get(_rate_key(scope, ip_group(client_ip(request)), parsed), 0)
+    # Remembered for rate_count: a client with no count yet needs an add, one with a count an incr.
+    request._vouch_rate_used = {**getattr(request, "_vouch_rate_used", {}), scope: used}
     if used < parsed.count:
         return None
     return parsed.seconds - int(time.time()) % parsed.seconds or 1
 
 
 def rate_count(request: HttpRequest, *, scope: str, rate: str | None = None) -> None:
-    """Count one use of `scope` for this client (fixed window; add+incr is atomic on Redis and the DB cache)."""
+    """Count one use of `scope` for this client (fixed window).
+
+    One write in the usual case: what rate_limited saw tells whether the window's counter exists
+    (incr) or not yet (add). A guess overtaken by a concurrent request falls back to the other
+    call, so no use goes uncounted; a failed add on the database cache is a whole transaction.
+    """
     parsed = parse_rate(settings.SUBMIT_RATE_LIMIT if rate is None else rate)
     if parsed is None:
         return
     key = _rate_key(scope, ip_group(client_ip(request)), parsed)
-    if not cache.add(key, 1, timeout=parsed.seconds + 5):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=parsed.seconds + 5)
+    timeout = parsed.seconds + 5
+    if getattr(request, "_vouch_rate_used", {}).get(scope, 0) and _rate_incr(key, timeout):
+        return
+    if not cache.add(key, 1, timeout=timeout) and not _rate_incr(key, timeout):
+        cache.add(key, 1, timeout=timeout)  # expired between add and incr
+
+
+def _rate_incr(key: str, timeout: int) -> bool:
+    if type(caches["default"]).incr is BaseCache.incr:
+        # The generic incr (the database cache) is get + set with the *default* timeout, which cut an
+        # hour's window to five minutes after each count: the same two calls, keeping the window.
+        used = cache.get(key)
+        if used is None:
+            return False
+        cache.set(key, used + 1, timeout=timeout)
+        return True
+    try:
+        cache.incr(key)  # Redis, memcached, local memory: atomic, and the expiry is kept
+    except ValueError:  # no counter (a new window, or expired)
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- form token

@@ -100,9 +100,10 @@ def testimonial_submit(*, form: CollectionForm, data: SubmissionData) -> Testimo
     Raises ApplicationError (with `.field`) when the submission breaks one of the form's rules.
     """
     if data.submission_key:
-        existing = Testimonial.objects.filter(submission_key=data.submission_key).first()
-        if existing is not None:
-            return existing
+        # Nearly always absent: look for the key alone, load the whole row only for a repeat.
+        existing_id = Testimonial.objects.filter(submission_key=data.submission_key).values_list("pk", flat=True)
+        for pk in existing_id[:1]:
+            return Testimonial.objects.get(pk=pk)
     _check_against_form(form, data)
     item = _build(form, data)
     # Validation and file copies happen before the transaction: on SQLite a write transaction locks

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 
 import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
 from django.test import RequestFactory
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -125,3 +130,46 @@ def test_it_starts_with_the_rate_limit_switched_off(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "0"
+
+
+def _count(scope_rate: str, times: int, ip: str = "198.51.100.7") -> list[int | None]:
+    """rate_limited then rate_count, as the view does; what rate_limited answered each time."""
+    waits = []
+    for _ in range(times):
+        request = RequestFactory().post("/", REMOTE_ADDR=ip)
+        wait = abuse.rate_limited(request, scope="submit", rate=scope_rate)
+        if wait is None:
+            abuse.rate_count(request, scope="submit", rate=scope_rate)
+        waits.append(wait)
+    return waits
+
+
+@pytest.mark.django_db
+def test_it_counts_every_use_on_the_database_cache_and_keeps_the_whole_window(settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "vouch_cache_test"}
+    }
+    call_command("createcachetable", verbosity=0)
+    cache.clear()
+    waits = _count("3/h", 5)
+    assert waits[:3] == [None, None, None]
+    assert all(wait is not None and wait > 0 for wait in waits[3:])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT expires FROM vouch_cache_test")
+        (expires,) = cursor.fetchone()
+    # Counting again must not shorten an hour's window to the cache's default five minutes.
+    if timezone.is_naive(expires):
+        expires = timezone.make_aware(expires, datetime.UTC)
+    assert (expires - timezone.now()).total_seconds() > 3000
+
+
+def test_it_counts_a_client_whose_counter_appeared_meanwhile():
+    cache.clear()
+    first = RequestFactory().post("/", REMOTE_ADDR="198.51.100.8")
+    second = RequestFactory().post("/", REMOTE_ADDR="198.51.100.8")
+    # Both looked before either counted (two tabs sending at once): neither use is lost.
+    assert abuse.rate_limited(first, scope="submit", rate="2/h") is None
+    assert abuse.rate_limited(second, scope="submit", rate="2/h") is None
+    abuse.rate_count(first, scope="submit", rate="2/h")
+    abuse.rate_count(second, scope="submit", rate="2/h")
+    assert _count("2/h", 1, ip="198.51.100.8")[0] is not None
