@@ -17,7 +17,7 @@ from testimonials.admin.scoping import (
     roles_for,
 )
 from testimonials.models import Brand, CollectionForm, Membership, ModerationEvent, Tag, Widget, WidgetPick
-from testimonials.services.widgets import widgets_request_publish
+from testimonials.services.widgets import widget_delete, widget_request_publish, widgets_request_publish
 
 
 @admin.register(Brand)
@@ -35,6 +35,12 @@ class BrandAdmin(BrandScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return roles_for(request).superuser
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            # Name, colour, logo and allowed domains all show in (or frame) the brand's widgets.
+            widgets_request_publish(brand_id=obj.pk)
 
 
 class MembershipForm(ScopedModelForm):
@@ -154,7 +160,16 @@ class WidgetAdmin(BrandScopedAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # What the widget shows may have changed: publish it again (after commit, debounced).
-        widgets_request_publish(brand_id=form.instance.brand_id)
+        widget_request_publish(widget_id=form.instance.pk)
+
+    def delete_model(self, request, obj):
+        # Through the service: it also removes every file the widget published, so old snippets
+        # on brands' sites show nothing instead of a stale copy.
+        widget_delete(widget=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for widget in queryset:
+            widget_delete(widget=widget, actor=request.user)
 
 
 @admin.register(ModerationEvent)

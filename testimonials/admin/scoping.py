@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Model, QuerySet
 
 from testimonials.models import Brand, Membership
@@ -125,6 +126,8 @@ class BrandScopedAdmin(admin.ModelAdmin):
     """
 
     brand_path = "brand"
+    # Links must be https (models.https_only); a bare "shop.example.com" becomes https:// too.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     view_roles: frozenset[str] = ALL_ROLES
     edit_roles: frozenset[str] = EDIT_ROLES
     form = ScopedModelForm
