@@ -8,8 +8,14 @@ turn into a 500 that invites the customer to submit twice.
 from __future__ import annotations
 
 import logging
+import random
 
 log = logging.getLogger(__name__)
+
+
+def backoff(retries: int, *, base: float = 2.0, cap: float = 300.0) -> float:
+    """Seconds to wait before retry number `retries` (0-based): exponential, full jitter, capped."""
+    return random.uniform(0, min(cap, base * 2**retries))
 
 
 def _send(task_name: str, *args, **options) -> bool:

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-PAGE_CSP = (
-    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
-    "object-src 'none'"
-)
+
+def page_csp(ancestors: str = "'none'") -> str:
+    """The policy of Vouch's own pages; `ancestors` lists who may frame them (nobody by default)."""
+    return (
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; "
+        f"script-src 'self'; connect-src 'self'; frame-ancestors {ancestors}; base-uri 'none'; form-action 'self'; "
+        "object-src 'none'"
+    )
+
+
+PAGE_CSP = page_csp()
 # Public media: even if a file slipped through as HTML, it cannot run script or be sniffed.
 MEDIA_CSP = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'"
 

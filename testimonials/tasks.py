@@ -8,12 +8,12 @@ often a poison message can come back.
 from __future__ import annotations
 
 import logging
-import random
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from testimonials.queue import backoff
 from testimonials.services import media as media_services
 from testimonials.services import processing
 from testimonials.services import widgets as widget_services
@@ -21,11 +21,6 @@ from testimonials.services import widgets as widget_services
 log = logging.getLogger(__name__)
 
 IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True}
-
-
-def backoff(retries: int, *, base: float = 2.0, cap: float = 300.0) -> float:
-    """Exponential backoff with full jitter, capped."""
-    return random.uniform(0, min(cap, base * 2**retries))
 
 
 # Text is capped, so a row takes milliseconds and a batch well under a second; the limits stay below

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import random
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -64,12 +63,6 @@ class Analysis:
     bands: list[int]
     language: str
     public_text: str
-
-
-def testimonial_claim(*, testimonial_id: int) -> int | None:
-    """Move a row from received to processing; return this attempt's number, or None if not ours."""
-    claimed = testimonials_claim(testimonial_id=testimonial_id, limit=1)
-    return claimed[0][1] if claimed else None
 
 
 def testimonials_claim(*, testimonial_id: int | None, limit: int) -> list[tuple[int, int]]:
@@ -358,9 +351,8 @@ def _row_failed(testimonial_id: int, exc: BaseException) -> ProcessOutcome:
     state = testimonial_processing_failed(testimonial_id=testimonial_id, error=f"{type(exc).__name__}: {exc}")
     if state == State.RECEIVED:
         attempts = Testimonial.objects.filter(id=testimonial_id).values_list("attempts", flat=True).first() or 1
-        # Exponential backoff with full jitter; a drain may pick the row up sooner, which the
-        # attempt counter bounds all the same.
-        queue.enqueue_processing(testimonial_id, countdown=random.uniform(0, min(300.0, 2.0 * 2 ** (attempts - 1))))
+        # A drain may pick the row up sooner, which the attempt counter bounds all the same.
+        queue.enqueue_processing(testimonial_id, countdown=queue.backoff(attempts - 1))
     return ProcessOutcome("failed", state)
 
 

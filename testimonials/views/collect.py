@@ -22,7 +22,7 @@ from testimonials import abuse
 from testimonials.errors import ApplicationError
 from testimonials.forms import TestimonialForm
 from testimonials.models import CollectionForm, FieldMode, Testimonial
-from testimonials.security import PAGE_CSP, frame_ancestors
+from testimonials.security import frame_ancestors, page_csp
 from testimonials.selectors import collection_form_get_public
 from testimonials.services.submission import MediaUpload, testimonial_submit
 from testimonials.uploads import (
@@ -44,9 +44,7 @@ REFERRAL_PARAM = "vouch_ref"
 
 def embeddable(response: HttpResponse, form: CollectionForm) -> HttpResponse:
     """Framing allowed only from the brand's allowed domains; everything else as strict as any page."""
-    ancestors = frame_ancestors(form.brand.allowed_domains)
-    policy = PAGE_CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
-    response.headers["Content-Security-Policy"] = policy
+    response.headers["Content-Security-Policy"] = page_csp(frame_ancestors(form.brand.allowed_domains))
     # The recorder needs the camera and microphone, also when framed (with allow="camera; microphone").
     response.headers["Permissions-Policy"] = "camera=(self), microphone=(self), geolocation=()"
     return response

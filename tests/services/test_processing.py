@@ -201,7 +201,7 @@ def test_it_retries_a_failed_attempt_and_gives_up_after_the_limit(auto_brand, se
     item = received(auto_brand)
     states = []
     for _ in range(2):
-        assert processing.testimonial_claim(testimonial_id=item.id)
+        assert processing.testimonials_claim(testimonial_id=item.id, limit=1)
         states.append(processing.testimonial_processing_failed(testimonial_id=item.id, error="ValueError: boom"))
     item.refresh_from_db()
     assert states == [State.RECEIVED, State.FAILED]
