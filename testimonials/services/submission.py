@@ -56,10 +56,11 @@ _MODED_FIELDS = {
     "company_mode": ("author_company", "your company"),
     "link_mode": ("author_url", "a link"),
 }
+# (kind, what the customer reads): the form calls the avatar "Your picture".
 _MODED_MEDIA = {
-    "photo_mode": MediaAsset.Kind.PHOTO,
-    "video_mode": MediaAsset.Kind.VIDEO,
-    "avatar_mode": MediaAsset.Kind.AVATAR,
+    "photo_mode": (MediaAsset.Kind.PHOTO, "photo"),
+    "video_mode": (MediaAsset.Kind.VIDEO, "video"),
+    "avatar_mode": (MediaAsset.Kind.AVATAR, "picture of yourself"),
 }
 
 
@@ -78,14 +79,14 @@ def _check_against_form(form: CollectionForm, data: SubmissionData) -> None:
         if mode == FieldMode.OFF and not empty:
             raise ApplicationError(f"This form does not ask for {label}.", field=attr)
     kinds = [m.kind for m in data.media]
-    for mode_name, kind in _MODED_MEDIA.items():
+    for mode_name, (kind, label) in _MODED_MEDIA.items():
         mode = getattr(form, mode_name)
         if mode == FieldMode.REQUIRED and kind not in kinds:
-            raise ApplicationError(f"Please add a {kind}.", field=kind)
+            raise ApplicationError(f"Please add a {label}.", field=kind)
         if mode == FieldMode.OFF and kind in kinds:
-            raise ApplicationError(f"This form does not accept a {kind}.", field=kind)
+            raise ApplicationError(f"This form does not accept a {label}.", field=kind)
         if kinds.count(kind) > 1:
-            raise ApplicationError(f"Please send one {kind} only.", field=kind)
+            raise ApplicationError(f"Please send just one {label}.", field=kind)
     text = data.text.strip()
     if text and len(text) < form.text_min_length:
         raise ApplicationError(f"Please write at least {form.text_min_length} characters.", field="text")

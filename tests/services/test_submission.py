@@ -124,3 +124,11 @@ def test_it_keeps_the_submission_when_the_broker_is_down(form_a, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         item = testimonial_submit(form=form_a, data=_data())
     assert Testimonial.objects.get(id=item.id).state == Testimonial.State.RECEIVED
+
+
+def test_it_asks_for_a_required_avatar_in_the_words_the_form_uses(form_a):
+    form_a.avatar_mode = FieldMode.REQUIRED
+    form_a.save()
+    with pytest.raises(ApplicationError) as err:
+        testimonial_submit(form=form_a, data=_data())
+    assert (err.value.field, err.value.message) == ("avatar", "Please add a picture of yourself.")
