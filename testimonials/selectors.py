@@ -58,32 +58,11 @@ def user_can_edit_brand(user, brand: Brand) -> bool:
     return brand_role_for_user(user, brand) in EDIT_ROLES
 
 
-def brand_get_for_member(user, *, slug: str, roles=ALL_ROLES) -> Brand:
-    """A brand by slug for one of its members; 404 for everyone else, so outsiders learn nothing."""
-    return get_object_or_404(brand_list_for_user(user, roles=roles), slug=slug)
-
-
-def testimonial_get_for_member(user, *, public_id: str, roles=ALL_ROLES) -> Testimonial:
-    return get_object_or_404(
-        Testimonial.objects.filter(brand__in=brand_list_for_user(user, roles=roles)), public_id=public_id
-    )
-
-
-def widget_get_for_member(user, *, public_id: str, roles=ALL_ROLES) -> Widget:
-    return get_object_or_404(
-        Widget.objects.filter(brand__in=brand_list_for_user(user, roles=roles)), public_id=public_id
-    )
-
-
 def collection_form_get_public(*, brand_slug: str, form_slug: str) -> CollectionForm:
     """The form a customer opens at /c/<brand>/<form>/: 404 when unknown or switched off."""
     return get_object_or_404(
         CollectionForm.objects.select_related("brand"), brand__slug=brand_slug, slug=form_slug, is_active=True
     )
-
-
-def testimonial_list_published(*, brand: Brand) -> QuerySet[Testimonial]:
-    return Testimonial.objects.filter(brand=brand).published().order_by("-featured", "-created_at")
 
 
 # --------------------------------------------------------------------------- widgets
@@ -123,15 +102,22 @@ def testimonial_list_for_widget(*, widget: Widget) -> list[Testimonial]:
     return list(items.order_by(*ordering, "-id")[: widget.max_items])
 
 
-def rating_summary_for_brand(*, brand_id: int, form_id: int | None = None) -> dict:
+def rating_summary_for_brand(
+    *, brand_id: int, form_id: int | None = None, digits: int = 1, with_distribution: bool = False
+) -> dict:
     """Average and count over every eligible review (approved or awaiting review), never only the
-    displayed ones (FTC 16 CFR 465: no suppression). Limited to one form when a widget is for one product."""
+    displayed ones (FTC 16 CFR 465: no suppression). Limited to one form when a widget is for one product.
+    With `with_distribution`, also the count per star, "5" down to "1"."""
     reviews = Testimonial.objects.filter(brand_id=brand_id).rating_eligible()
     if form_id:
         reviews = reviews.filter(form_id=form_id)
     summary = reviews.aggregate(average=Avg("rating"), count=Count("id"))
-    average = round(summary["average"], 1) if summary["average"] is not None else None
-    return {"average": average, "count": summary["count"]}
+    average = round(summary["average"], digits) if summary["average"] is not None else None
+    result = {"average": average, "count": summary["count"]}
+    if with_distribution:
+        by_star = dict(reviews.order_by().values_list("rating").annotate(n=Count("id")))
+        result["distribution"] = {str(star): by_star.get(star, 0) for star in range(5, 0, -1)}
+    return result
 
 
 def testimonial_count_published(*, brand_id: int) -> int:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Avg, Count
 from django.shortcuts import get_object_or_404
-from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -14,6 +12,7 @@ from testimonials import errors
 from testimonials.api.auth import api_brands
 from testimonials.api.serializers import ListFilters, RejectInput, TestimonialOutput
 from testimonials.models import Testimonial
+from testimonials.selectors import rating_summary_for_brand
 from testimonials.services.moderation import testimonial_approve, testimonial_reject
 
 
@@ -98,15 +97,5 @@ class RatingSummaryApi(APIView):
 
     def get(self, request):
         brand = _brand_for(request, request.query_params.get("brand"))
-        eligible = Testimonial.objects.filter(brand=brand).rating_eligible()
-        totals = eligible.aggregate(count=Count("id"), average=Avg("rating"))
-        by_star = dict(eligible.values_list("rating").annotate(n=Count("id")).values_list("rating", "n"))
-        return Response(
-            {
-                "brand": brand.slug,
-                "count": totals["count"],
-                "average": round(totals["average"], 2) if totals["average"] is not None else None,
-                "distribution": {str(star): by_star.get(star, 0) for star in range(5, 0, -1)},
-            },
-            status=status.HTTP_200_OK,
-        )
+        summary = rating_summary_for_brand(brand_id=brand.id, digits=2, with_distribution=True)
+        return Response({"brand": brand.slug, **summary})
