@@ -241,7 +241,7 @@ def main() -> None:
 
     from testimonials import queue
     from testimonials.models import Brand, CollectionForm, Testimonial
-    from testimonials.services.submission import SubmissionData, testimonial_submit
+    from testimonials.collection.submission import SubmissionData, testimonial_submit
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:

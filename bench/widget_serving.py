@@ -69,7 +69,7 @@ def setup_data() -> dict:
     from django.utils import timezone
 
     from testimonials.models import Brand, Membership, Testimonial, Widget
-    from testimonials.services.widgets import widget_publish
+    from testimonials.widgets.services import widget_publish
 
     brand = Brand.objects.create(
         name="Bench Coffee", slug="bench", allowed_domains=["https://shop.example.com"], accent_color="#b45309"
@@ -103,7 +103,7 @@ def approve_latency(nginx: str, public_id: str, rounds: int) -> list[float]:
     from django.utils import timezone
 
     from testimonials.models import Brand, Testimonial
-    from testimonials.services.moderation import testimonial_approve
+    from testimonials.services.decisions import testimonial_approve
 
     brand = Brand.objects.get(slug="bench")
     owner = get_user_model().objects.get(username="bench-owner")

@@ -6,7 +6,7 @@ from django.urls import path
 
 from config.urls import urlpatterns as vouch_urlpatterns
 from testimonials.models import Widget
-from testimonials.widget.render import widget_data
+from testimonials.widgets.render import widget_data
 
 
 def widget_json(request, public_id: str):

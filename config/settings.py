@@ -216,7 +216,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
 # The byte-counting handler runs first; files it lets through go to memory or a temp file as usual.
 FILE_UPLOAD_HANDLERS = [
-    "testimonials.uploads.LimitedUploadHandler",
+    "testimonials.collection.uploads.LimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from testimonials.views.health import healthz
-from testimonials.views.media import serve_public_media
+from testimonials.renditions.views import serve_public_media
 
 admin.site.site_header = "Vouch"
 admin.site.site_title = "Vouch"

@@ -14,9 +14,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from testimonials.queue import backoff
-from testimonials.services import media as media_services
-from testimonials.services import processing
-from testimonials.services import widgets as widget_services
+from testimonials.renditions import services as media_services
+from testimonials.processing import pipeline
+from testimonials.widgets import services as widget_services
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +30,17 @@ def testimonial_process_task(self, testimonial_id: int) -> str:
     # Decides this row and, under load, other waiting rows with it (each row failing alone is
     # handled inside); what reaches the handlers below is a failure of the batch as a whole.
     try:
-        outcomes = processing.testimonials_process(testimonial_id=testimonial_id)
-        outcome = outcomes.get(testimonial_id, processing.ProcessOutcome("skipped"))
+        outcomes = pipeline.testimonials_process(testimonial_id=testimonial_id)
+        outcome = outcomes.get(testimonial_id, pipeline.ProcessOutcome("skipped"))
         return outcome.state if outcome.status == "failed" else outcome.status
     except SoftTimeLimitExceeded as exc:
-        state = processing.testimonial_processing_failed(testimonial_id=testimonial_id, error="Took too long.")
+        state = pipeline.testimonial_processing_failed(testimonial_id=testimonial_id, error="Took too long.")
         if state == "received":
             raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
         return state
     except Exception as exc:
         log.exception("Processing testimonial %s failed", testimonial_id)
-        state = processing.testimonial_processing_failed(
+        state = pipeline.testimonial_processing_failed(
             testimonial_id=testimonial_id, error=f"{type(exc).__name__}: {exc}"
         )
         if state == "received":
@@ -68,4 +68,4 @@ def widget_publish_task(widget_id: int) -> str:
 
 @shared_task
 def sweep_stuck_task() -> dict:
-    return processing.sweep_stuck()
+    return pipeline.sweep_stuck()

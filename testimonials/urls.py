@@ -2,19 +2,25 @@
 
 from django.urls import path
 
-from testimonials.views import collect, embed, uploads, wall
+from testimonials.collection import upload_views
+from testimonials.collection import views as collect
+from testimonials.widgets import views as widgets
 
 urlpatterns: list = [
     # Collection (public): the customer's form, its thank-you page and resumable uploads.
     path("c/<slug:brand_slug>/<slug:form_slug>/", collect.collect_form, name="collect-form"),
     path("c/<slug:brand_slug>/<slug:form_slug>/thanks/", collect.collect_thanks, name="collect-thanks"),
-    path("c/<slug:brand_slug>/<slug:form_slug>/uploads/", uploads.collect_upload_start, name="collect-upload-start"),
     path(
-        "c/<slug:brand_slug>/<slug:form_slug>/uploads/<str:upload_id>/", uploads.collect_upload, name="collect-upload"
+        "c/<slug:brand_slug>/<slug:form_slug>/uploads/", upload_views.collect_upload_start, name="collect-upload-start"
+    ),
+    path(
+        "c/<slug:brand_slug>/<slug:form_slug>/uploads/<str:upload_id>/",
+        upload_views.collect_upload,
+        name="collect-upload",
     ),
     # Widgets (public): the embed snippet, published widget files (nginx serves these in production)
     # and the hosted wall page, which is also the <noscript> fallback.
-    path("embed.js", embed.embed_script, name="widget-embed"),
-    path("widgets/<str:public_id>/<str:name>", embed.widget_file, name="widget-file"),
-    path("w/<str:public_id>/", wall.widget_wall, name="widget-wall"),
+    path("embed.js", widgets.embed_script, name="widget-embed"),
+    path("widgets/<str:public_id>/<str:name>", widgets.widget_file, name="widget-file"),
+    path("w/<str:public_id>/", widgets.widget_wall, name="widget-wall"),
 ]

@@ -48,13 +48,13 @@ def _snapshot() -> tuple:
 PUBLIC_URLS: dict[str, str] = {
     "healthz": "load-balancer health check, no data",
     "media-public": "public renditions under unguessable names; originals live elsewhere",
-    # Collection (tests/views/test_collect_*.py prove a form of brand B is 404 under brand A's slug,
+    # Collection (tests/collection/test_collect_*.py prove a form of brand B is 404 under brand A's slug,
     # a token or upload session of one form is refused by another, and no private data is shown).
     "collect-form": "the customer's public collection page; shows only the form's own settings",
     "collect-thanks": "the thank-you page; shows the form's message and the reviewer's own referral link",
     "collect-upload-start": "starts a resumable upload; needs a signed page token of that very form",
     "collect-upload": "resumes an upload by unguessable id; a session of another form is 404",
-    # Widgets (tests/widget/test_public_pages.py proves they carry no emails, IPs or internal ids):
+    # Widgets (tests/widgets/test_public_pages.py proves they carry no emails, IPs or internal ids):
     "widget-embed": "the embed snippet, a static script with no data",
     "widget-file": "published widget files: only what the brand chose to show on its own site",
     "widget-wall": "the hosted wall page a brand shares: approved testimonials only",

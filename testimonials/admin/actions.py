@@ -12,7 +12,7 @@ from testimonials.admin.scoping import roles_for, scope
 from testimonials.errors import ApplicationError
 from testimonials.models import Tag, Testimonial
 from testimonials.selectors import EDIT_ROLES
-from testimonials.services.moderation import (
+from testimonials.services.decisions import (
     testimonial_add_tags,
     testimonial_approve,
     testimonial_reject,

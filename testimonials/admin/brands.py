@@ -17,7 +17,7 @@ from testimonials.admin.scoping import (
     roles_for,
 )
 from testimonials.models import Brand, CollectionForm, Membership, ModerationEvent, Tag, Widget, WidgetPick
-from testimonials.services.widgets import widget_delete, widget_request_publish, widgets_request_publish
+from testimonials.widgets.services import widget_delete, widget_request_publish, widgets_request_publish
 
 
 @admin.register(Brand)

@@ -41,7 +41,7 @@ from testimonials.selectors import (
     testimonial_flagged_expression,
     testimonial_list_moderation_queue,
 )
-from testimonials.services.moderation import (
+from testimonials.services.decisions import (
     testimonial_approve,
     testimonial_reject,
     testimonial_set_featured,

@@ -13,7 +13,7 @@ from testimonials.api.auth import api_brands
 from testimonials.api.serializers import ListFilters, RejectInput, TestimonialOutput
 from testimonials.models import Testimonial
 from testimonials.selectors import rating_summary_for_brand
-from testimonials.services.moderation import testimonial_approve, testimonial_reject
+from testimonials.services.decisions import testimonial_approve, testimonial_reject
 
 
 class NewestFirst(CursorPagination):

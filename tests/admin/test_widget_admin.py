@@ -5,7 +5,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from testimonials.models import Testimonial, Widget
-from testimonials.services.widgets import widget_publish
+from testimonials.widgets.services import widget_publish
 from tests.admin.conftest import login
 from tests.factories import TestimonialFactory, WidgetFactory
 

@@ -187,7 +187,7 @@ def test_it_works_without_javascript(browser, live_server, collect_form):
 
 
 def test_it_resumes_a_dropped_video_upload_without_starting_over(page, live_server, collect_form, settings):
-    from tests.views.collect_support import WEBM_HEAD
+    from tests.collection.collect_support import WEBM_HEAD
 
     payload = WEBM_HEAD + bytes(range(256)) * (5 * 1024 * 4)  # ~5 MB: three chunks of 2 MB
     offsets: list[tuple[str, int]] = []
@@ -287,9 +287,9 @@ def test_it_refuses_to_be_framed_by_a_site_the_brand_did_not_allow(page, live_se
 
 
 def test_it_solves_the_optional_proof_of_work_in_the_browser(page, live_server, collect_form, settings, monkeypatch):
-    from testimonials import abuse
+    from testimonials.collection import abuse
 
-    settings.CAPTCHA_VERIFIER = "testimonials.abuse.ProofOfWork"
+    settings.CAPTCHA_VERIFIER = "testimonials.collection.abuse.ProofOfWork"
     monkeypatch.setattr(abuse.ProofOfWork, "bits", 12)
     _open(page, live_server, collect_form)
     _fill_basics(page)

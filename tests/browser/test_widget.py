@@ -15,8 +15,8 @@ import pytest
 from django.conf import settings
 
 from testimonials.models import Testimonial, Widget
-from testimonials.services.moderation import testimonial_approve
-from testimonials.services.widgets import widget_publish
+from testimonials.services.decisions import testimonial_approve
+from testimonials.widgets.services import widget_publish
 from tests.factories import TestimonialFactory, WidgetFactory
 
 pytestmark = pytest.mark.browser

@@ -3,7 +3,7 @@
 import pytest
 
 from testimonials.models import ModerationEvent, Testimonial
-from testimonials.services.submission import SubmissionData, testimonial_submit
+from testimonials.collection.submission import SubmissionData, testimonial_submit
 from tests.workers import celery_worker, wait_until
 
 

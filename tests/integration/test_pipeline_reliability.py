@@ -5,7 +5,7 @@ row crashes every attempt; (d) a person decides while a task runs.
 
 Each test runs its own redis-server on a free port, so it can stop the broker without touching
 anyone else's, and holds PostgreSQL locks from a second connection to freeze a task at a known
-point: after its claim, while it writes the row's fingerprints (see processing.testimonial_process).
+point: after its claim, while it writes the row's fingerprints (see pipeline.testimonial_process).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from django.db import connection
 from config.celery import app
 from testimonials.models import ContentFingerprint, Testimonial
 from testimonials.moderation import duplicates
-from testimonials.services import processing
-from testimonials.services.moderation import testimonial_reject
-from testimonials.services.submission import SubmissionData, testimonial_submit
+from testimonials.processing import pipeline
+from testimonials.services.decisions import testimonial_reject
+from testimonials.collection.submission import SubmissionData, testimonial_submit
 from tests.factories import BrandFactory, CollectionFormFactory, MembershipFactory, UserFactory
 from tests.workers import celery_worker, wait_until
 
@@ -204,7 +204,7 @@ def test_it_processes_a_row_once_when_its_worker_is_killed_mid_task(broker, form
         lock.release()
         # The row stays claimed by the dead run until the sweeper's lease runs out.
         assert Testimonial.objects.get(id=item.id).state == State.PROCESSING
-        processing.sweep_stuck(older_than=timedelta(0))
+        pipeline.sweep_stuck(older_than=timedelta(0))
         final = wait_until(lambda: decided(item.id))
     assert worker.returncode is None or worker.returncode <= 0
     assert final.state == State.APPROVED
@@ -352,7 +352,7 @@ def test_drains_racing_on_postgresql_take_disjoint_rows_and_skip_locked_ones(for
     def drain(slot: int) -> None:
         try:
             start.wait(timeout=10)
-            while batch := processing.testimonials_claim(testimonial_id=None, limit=7):
+            while batch := pipeline.testimonials_claim(testimonial_id=None, limit=7):
                 assert len(batch) <= 7
                 results[slot].extend(batch)
         finally:

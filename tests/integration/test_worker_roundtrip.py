@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from testimonials.models import Testimonial
-from testimonials.services.submission import SubmissionData, testimonial_submit
+from testimonials.collection.submission import SubmissionData, testimonial_submit
 from tests.workers import celery_worker, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

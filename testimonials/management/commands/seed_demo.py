@@ -15,7 +15,7 @@ from django.db import transaction
 from PIL import Image, ImageDraw
 
 from testimonials.models import Brand, CollectionForm, MediaAsset, Membership, Testimonial, Widget
-from testimonials.services.submission import MediaUpload, SubmissionData, testimonial_submit
+from testimonials.collection.submission import MediaUpload, SubmissionData, testimonial_submit
 
 # (name, title, company, rating, text): mixed ratings and feelings, as a real inbox has.
 DEMO_TESTIMONIALS = [

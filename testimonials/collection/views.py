@@ -1,0 +1,293 @@
+"""The public collection page /c/<brand>/<form>/ and its thank-you page.
+
+Public and cookie-free: no session, no CSRF cookie (browsers drop third-party cookies inside a
+brand's iframe). The signed form token stands in for both: it proves the page came from us,
+measures the fill time, and is the idempotency key that makes a double submit store one row.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
+
+from testimonials.collection import abuse
+from testimonials.errors import ApplicationError
+from testimonials.collection.forms import TestimonialForm
+from testimonials.models import CollectionForm, FieldMode, Testimonial
+from testimonials.security import frame_ancestors, page_csp
+from testimonials.selectors import collection_form_get_public
+from testimonials.collection.submission import MediaUpload, testimonial_submit
+from testimonials.collection.uploads import (
+    CHUNK_MAX_BYTES,
+    FORM_OVERHEAD_BYTES,
+    MEDIA_KINDS,
+    kind_limit,
+    upload_session_delete,
+    upload_session_open,
+)
+
+log = logging.getLogger(__name__)
+
+REFERRAL_PARAM = "vouch_ref"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def embeddable(response: HttpResponse, form: CollectionForm) -> HttpResponse:
+    """Framing allowed only from the brand's allowed domains; everything else as strict as any page."""
+    response.headers["Content-Security-Policy"] = page_csp(frame_ancestors(form.brand.allowed_domains))
+    # The recorder needs the camera and microphone, also when framed (with allow="camera; microphone").
+    response.headers["Permissions-Policy"] = "camera=(self), microphone=(self), geolocation=()"
+    return response
+
+
+def _on_accent(hex_colour: str) -> str:
+    """Black or white text, whichever reads better on the brand's accent colour (WCAG luminance)."""
+    try:
+        r, g, b = (int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    except (ValueError, IndexError):
+        return "#ffffff"
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    luminance = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+    return "#111111" if luminance > 0.179 else "#ffffff"
+
+
+def _media_limits(form: CollectionForm) -> dict[str, int]:
+    return {kind: kind_limit(kind) for kind in MEDIA_KINDS if getattr(form, f"{kind}_mode") != FieldMode.OFF}
+
+
+def _page_context(request: HttpRequest, form: CollectionForm, **extra) -> dict:
+    brand = form.brand
+    return {
+        "collection_form": form,
+        "brand": brand,
+        "accent": brand.accent_color,
+        "on_accent": _on_accent(brand.accent_color),
+        "embedded": request.GET.get("embed") == "1",
+        **extra,
+    }
+
+
+def _render_form(
+    request: HttpRequest,
+    form: CollectionForm,
+    bound: TestimonialForm | None = None,
+    *,
+    token: str | None = None,
+    status: int = 200,
+    notice: str = "",
+) -> HttpResponse:
+    if bound is None:
+        referral = request.GET.get(REFERRAL_PARAM) or request.GET.get("ref") or ""
+        bound = TestimonialForm(collection_form=form, initial={"ref": referral[:16]})
+    fields = bound.fields
+    bound.describe_fields()
+    text_hint = ""
+    if form.text_min_length:
+        text_hint = f"At least {form.text_min_length} characters, up to {form.text_max_length}."
+    context = _page_context(
+        request,
+        form,
+        f=bound,
+        token=token or abuse.form_token_issue(form_id=form.id),
+        notice=notice,
+        kept=bound.kept_media() if bound.is_bound else {},
+        prompt_fields=[bound[name] for name in fields if name.startswith("answer_")],
+        limits={kind: limit // (1024 * 1024) for kind, limit in _media_limits(form).items()},
+        limits_bytes=_media_limits(form),
+        chunk_bytes=min(CHUNK_MAX_BYTES, 2 * 1024 * 1024),
+        honeypot=abuse.HONEYPOT_FIELD,
+        text_hint=text_hint,
+        captcha=abuse.captcha_verifier(),
+    )
+    response = render(request, "testimonials/collect/form.html", context, status=status)
+    return embeddable(response, form)
+
+
+def _too_many(request: HttpRequest, form: CollectionForm, retry_after: int) -> HttpResponse:
+    """429, friendly, and with everything they typed shown again (files are not read at all)."""
+    request.upload_limits = {}
+    typed = {k: v for k, v in request.POST.items() if k not in ("token", abuse.HONEYPOT_FIELD)}
+    bound = TestimonialForm(collection_form=form, initial=typed)
+    token = request.POST.get("token", "")
+    try:
+        abuse.form_token_read(token, form_id=form.id)
+    except abuse.TokenProblem:
+        token = ""
+    minutes = max(1, round(retry_after / 60))
+    notice = (
+        "Thank you for your enthusiasm! We received several testimonials from your connection in a short "
+        f"time, so we are pausing new ones. Your text is still here: please send it again in about {minutes} "
+        f"minute{'s' if minutes != 1 else ''}."
+    )
+    response = _render_form(request, form, bound, token=token or None, status=429, notice=notice)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _thanks_url(form: CollectionForm, referral_code: str | None, request: HttpRequest) -> str:
+    url = reverse("collect-thanks", kwargs={"brand_slug": form.brand.slug, "form_slug": form.slug})
+    query = {}
+    if referral_code:
+        query["r"] = referral_code
+    if request.GET.get("embed") == "1":
+        query["embed"] = "1"
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+# --------------------------------------------------------------------------- the page
+
+
+@csrf_exempt  # the signed form token protects the POST; see the module docstring
+@xframe_options_exempt  # framing is governed by CSP frame-ancestors (the brand's allowed domains)
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def collect_form(request: HttpRequest, brand_slug: str, form_slug: str) -> HttpResponse:
+    form = collection_form_get_public(brand_slug=brand_slug, form_slug=form_slug)
+    if request.method != "POST":
+        return _render_form(request, form)
+    return _submit(request, form)
+
+
+def _submit(request: HttpRequest, form: CollectionForm) -> HttpResponse:
+    wait = abuse.rate_limited(request, scope="submit")
+    if wait is not None:
+        return _too_many(request, form, wait)
+
+    limits = _media_limits(form)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > sum(limits.values()) + FORM_OVERHEAD_BYTES:
+        # Refused before reading a byte of it; nothing could be parsed, so nothing can be kept.
+        return _render_form(
+            request, form, status=413, notice="Your files are too large to send. Please choose smaller ones."
+        )
+    # Read by LimitedUploadHandler while the body streams in.
+    request.upload_limits = limits
+    data, files = request.POST, request.FILES
+
+    if abuse.honeypot_filled(data):
+        abuse.rate_count(request, scope="submit")
+        log.info("Honeypot filled on %s; nothing stored.", form)
+        return HttpResponseRedirect(_thanks_url(form, None, request), status=303)
+
+    bound = TestimonialForm(data, files, collection_form=form, upload_refusals=getattr(request, "upload_refusals", {}))
+    token_text = data.get("token", "")
+    try:
+        token = abuse.form_token_read(token_text, form_id=form.id)
+    except abuse.TokenProblem as problem:
+        bound.is_valid()
+        return _invalid(request, form, bound, notice=problem.message)
+
+    # A second click, a reload or a retry after a lost response: the same page is stored once (the
+    # service returns the first row). With kept uploads, answer before looking for their sessions:
+    # the first submit consumed them.
+    if any(data.get(f"{kind}_upload") for kind in MEDIA_KINDS):
+        existing = (
+            Testimonial.objects.filter(submission_key=token.submission_key, form=form)
+            .values_list("referral_code", flat=True)
+            .first()
+        )
+        if existing is not None:
+            return HttpResponseRedirect(_thanks_url(form, existing, request), status=303)
+
+    if not bound.is_valid():
+        return _invalid(request, form, bound, token=token_text)
+    try:
+        abuse.form_token_check_fill_time(token)
+    except abuse.TokenProblem as problem:
+        return _invalid(request, form, bound, token=token_text, notice=problem.message)
+
+    flags = []
+    verifier = abuse.captcha_verifier()
+    if verifier is not None:
+        try:
+            if not verifier.verify(request):
+                return _invalid(request, form, bound, token=token_text, notice="Please complete the check below.")
+        except abuse.CaptchaUnavailable:
+            # Keep the testimonial but never publish it without a person looking at it.
+            flags.append(
+                {
+                    "code": "captcha_unavailable",
+                    "reason": "The anti-spam check could not be reached when this was sent.",
+                    "action": "hold",
+                    "evidence": [],
+                }
+            )
+
+    opened = []
+    try:
+        media = []
+        for kind, accepted in bound.accepted_media.items():
+            file = accepted.file
+            if file is None:
+                file = upload_session_open(accepted.session)
+                opened.append(file)
+            media.append(MediaUpload(kind, file, accepted.original_name, accepted.content_type))
+        submission = bound.submission_data(submission_key=token.submission_key, media=media, flags=flags)
+        item = testimonial_submit(form=form, data=submission)
+    except ApplicationError as error:
+        bound.add_error(error.field if error.field in bound.fields else None, error.message)
+        return _invalid(request, form, bound, token=token_text)
+    finally:
+        for file in opened:
+            file.close()
+    abuse.rate_count(request, scope="submit")
+    for accepted in bound.accepted_media.values():
+        if accepted.session is not None:
+            upload_session_delete(accepted.session)
+    return HttpResponseRedirect(_thanks_url(form, item.referral_code, request), status=303)
+
+
+def _invalid(
+    request: HttpRequest, form: CollectionForm, bound: TestimonialForm, *, token: str | None = None, notice: str = ""
+) -> HttpResponse:
+    """The form again, with every message next to its field and everything typed (and attached) kept."""
+    bound.keep_accepted_files()
+    return _render_form(request, form, bound, token=token, status=400, notice=notice)
+
+
+# --------------------------------------------------------------------------- thank you
+
+
+def share_url(target: str, referral_code: str) -> str:
+    """The brand's site with the reviewer's referral code, which analytics counts on arrival."""
+    parts = urlsplit(target)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != REFERRAL_PARAM]
+    query.append((REFERRAL_PARAM, referral_code))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", urlencode(query), ""))
+
+
+@xframe_options_exempt
+@never_cache
+@require_safe
+def collect_thanks(request: HttpRequest, brand_slug: str, form_slug: str) -> HttpResponse:
+    form = collection_form_get_public(brand_slug=brand_slug, form_slug=form_slug)
+    share = None
+    code = request.GET.get("r", "")[:16]
+    website = form.brand.website
+    if code and website and Testimonial.objects.filter(referral_code=code, form=form).exists():
+        url = share_url(website, code)
+        text = f"I just left a testimonial for {form.brand.name}. Check them out:"
+        share = {
+            "url": url,
+            "x": f"https://x.com/intent/post?text={quote(text)}&url={quote(url, safe='')}",
+            "linkedin": f"https://www.linkedin.com/sharing/share-offsite/?url={quote(url, safe='')}",
+            "facebook": f"https://www.facebook.com/sharer/sharer.php?u={quote(url, safe='')}",
+        }
+    response = render(request, "testimonials/collect/thanks.html", _page_context(request, form, share=share))
+    return embeddable(response, form)
