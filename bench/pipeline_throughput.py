@@ -240,8 +240,8 @@ def main() -> None:
     from django.db import connection
 
     from testimonials import queue
-    from testimonials.models import Brand, CollectionForm, Testimonial
     from testimonials.collection.submission import SubmissionData, testimonial_submit
+    from testimonials.models import Brand, CollectionForm, Testimonial
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:

@@ -2,8 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from testimonials.views.health import healthz
 from testimonials.renditions.views import serve_public_media
+from testimonials.views.health import healthz
 
 admin.site.site_header = "Vouch"
 admin.site.site_title = "Vouch"

@@ -13,9 +13,9 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from testimonials.processing import pipeline
 from testimonials.queue import backoff
 from testimonials.renditions import services as media_services
-from testimonials.processing import pipeline
 from testimonials.widgets import services as widget_services
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,6 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 
 from testimonials.collection.abuse import HONEYPOT_FIELD
-from testimonials.media.errors import MediaRejected
-from testimonials.media.sniff import sniff
-from testimonials.models import CollectionForm, FieldMode
 from testimonials.collection.submission import MediaUpload, SubmissionData
 from testimonials.collection.uploads import (
     EXPECT,
@@ -25,6 +22,9 @@ from testimonials.collection.uploads import (
     upload_session_from_file,
     upload_session_get,
 )
+from testimonials.media.errors import MediaRejected
+from testimonials.media.sniff import sniff
+from testimonials.models import CollectionForm, FieldMode
 
 NAME_MAX = 120
 ANSWER_MAX = 1000

@@ -20,10 +20,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from testimonials.collection import abuse
-from testimonials.errors import ApplicationError
-from testimonials.media.errors import MediaRejected
-from testimonials.models import FieldMode
-from testimonials.selectors import collection_form_get_public
 from testimonials.collection.uploads import (
     CHUNK_MAX_BYTES,
     MEDIA_KINDS,
@@ -33,6 +29,10 @@ from testimonials.collection.uploads import (
     upload_session_get,
     upload_session_start,
 )
+from testimonials.errors import ApplicationError
+from testimonials.media.errors import MediaRejected
+from testimonials.models import FieldMode
+from testimonials.selectors import collection_form_get_public
 
 
 def _error(message: str, status: int, **extra) -> JsonResponse:

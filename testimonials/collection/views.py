@@ -19,11 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from testimonials.collection import abuse
-from testimonials.errors import ApplicationError
 from testimonials.collection.forms import TestimonialForm
-from testimonials.models import CollectionForm, FieldMode, Testimonial
-from testimonials.security import frame_ancestors, page_csp
-from testimonials.selectors import collection_form_get_public
 from testimonials.collection.submission import MediaUpload, testimonial_submit
 from testimonials.collection.uploads import (
     CHUNK_MAX_BYTES,
@@ -33,6 +29,10 @@ from testimonials.collection.uploads import (
     upload_session_delete,
     upload_session_open,
 )
+from testimonials.errors import ApplicationError
+from testimonials.models import CollectionForm, FieldMode, Testimonial
+from testimonials.security import frame_ancestors, page_csp
+from testimonials.selectors import collection_form_get_public
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from django.db import transaction
 from testimonials.errors import PermissionDenied
 from testimonials.models import Brand, Testimonial
 from testimonials.selectors import user_can_edit_brand
-from testimonials.widgets.services import widgets_request_publish
 from testimonials.storage import private_storage
+from testimonials.widgets.services import widgets_request_publish
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from testimonials.models import FieldMode, MediaAsset, Testimonial
-from tests.factories import CollectionFormFactory
 from tests.collection.collect_support import _fresh_rate_limits, form_url, jpeg_bytes, valid_post  # noqa: F401
+from tests.factories import CollectionFormFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ import io
 import pytest
 from django.core.files import File
 
+from testimonials.collection.submission import MediaUpload, SubmissionData, testimonial_submit
 from testimonials.errors import ApplicationError
 from testimonials.models import FieldMode, MediaAsset, Testimonial
-from testimonials.collection.submission import MediaUpload, SubmissionData, testimonial_submit
 
 pytestmark = pytest.mark.django_db
 

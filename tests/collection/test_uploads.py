@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from testimonials.models import FieldMode, MediaAsset, Testimonial
 from testimonials.collection.uploads import session_dir, upload_sessions_clean
+from testimonials.models import FieldMode, MediaAsset, Testimonial
 from tests.collection.collect_support import WEBM_HEAD, _fresh_rate_limits, aged_token, form_url, valid_post  # noqa: F401
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@
 
 import pytest
 
-from testimonials.models import ModerationEvent, Testimonial
 from testimonials.collection.submission import SubmissionData, testimonial_submit
+from testimonials.models import ModerationEvent, Testimonial
 from tests.workers import celery_worker, wait_until
 
 

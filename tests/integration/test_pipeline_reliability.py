@@ -23,11 +23,11 @@ import pytest
 from django.db import connection
 
 from config.celery import app
+from testimonials.collection.submission import SubmissionData, testimonial_submit
 from testimonials.models import ContentFingerprint, Testimonial
 from testimonials.moderation import duplicates
 from testimonials.processing import pipeline
 from testimonials.services.decisions import testimonial_reject
-from testimonials.collection.submission import SubmissionData, testimonial_submit
 from tests.factories import BrandFactory, CollectionFormFactory, MembershipFactory, UserFactory
 from tests.workers import celery_worker, wait_until
 

@@ -3,8 +3,8 @@
 import pytest
 from django.db import connection
 
-from testimonials.models import Testimonial
 from testimonials.collection.submission import SubmissionData, testimonial_submit
+from testimonials.models import Testimonial
 from tests.workers import celery_worker, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

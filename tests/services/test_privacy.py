@@ -6,10 +6,10 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from testimonials.collection.submission import MediaUpload, SubmissionData, testimonial_submit
 from testimonials.errors import PermissionDenied
 from testimonials.models import MediaAsset, ModerationEvent, Testimonial
 from testimonials.services.privacy import customer_erase, customer_export, testimonial_erase
-from testimonials.collection.submission import MediaUpload, SubmissionData, testimonial_submit
 from tests.factories import TestimonialFactory, WidgetFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from django.utils import timezone
 from testimonials import tasks
 from testimonials.models import Testimonial, Widget
 from testimonials.services.privacy import testimonial_erase
-from testimonials.widgets.services import widget_publish, widget_request_publish
 from testimonials.widgets import files
+from testimonials.widgets.services import widget_publish, widget_request_publish
 from tests.factories import TestimonialFactory, WidgetFactory
 
 pytestmark = pytest.mark.django_db

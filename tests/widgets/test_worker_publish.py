@@ -8,8 +8,8 @@ import pytest
 
 from testimonials.models import Testimonial
 from testimonials.services.decisions import testimonial_approve
-from testimonials.widgets.services import widget_publish
 from testimonials.widgets import files
+from testimonials.widgets.services import widget_publish
 from tests.factories import TestimonialFactory, WidgetFactory
 from tests.workers import celery_worker, wait_until
 

@@ -14,8 +14,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from PIL import Image, ImageDraw
 
-from testimonials.models import Brand, CollectionForm, MediaAsset, Membership, Testimonial, Widget
 from testimonials.collection.submission import MediaUpload, SubmissionData, testimonial_submit
+from testimonials.models import Brand, CollectionForm, MediaAsset, Membership, Testimonial, Widget
 
 # (name, title, company, rating, text): mixed ratings and feelings, as a real inbox has.
 DEMO_TESTIMONIALS = [
