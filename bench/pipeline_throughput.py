@@ -242,6 +242,7 @@ def main() -> None:
     from testimonials import queue
     from testimonials.collection.submission import SubmissionData, testimonial_submit
     from testimonials.models import Brand, CollectionForm, Testimonial
+    from testimonials.processing.tasks import testimonial_process_task
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
@@ -264,7 +265,7 @@ def main() -> None:
         ids = [row.id for row in rows]
         started = time.perf_counter()
         for testimonial_id in ids:
-            queue.enqueue_processing(testimonial_id)
+            queue.send(testimonial_process_task, testimonial_id)
         results["publish_s"] = time.perf_counter() - started
         wait_decided(ids, limit=600)
         elapsed = time.perf_counter() - started

@@ -73,7 +73,7 @@ def _env(var_dir: Path, database: str | None) -> dict:
         "LOG_LEVEL": "WARNING",
         "SERVE_MEDIA": "false",
     }
-    env.pop("VOUCH_TESTING", None)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
     if database:
         env["DATABASE_URL"] = database
     else:

@@ -1,15 +1,15 @@
-"""Vouch settings: one file, read from the environment (12-factor).
+"""Vouch settings, read from the environment (12-factor).
 
 With no variables at all Vouch runs embedded: SQLite, media on local disk and a Celery worker on
 kombu's filesystem transport, all under ./var. Production differs only by variables, every one of
-them listed in .env.example and the README.
+them listed in .env.example and the README. The test suite's overrides live in config/test_settings.py.
+Importing settings writes nothing to disk: the app creates the folders it needs when it starts
+(testimonials/apps.py).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 from pathlib import Path
 
 import environ
@@ -44,11 +44,10 @@ def _bool(name: str, default: bool) -> bool:
 
 
 DEBUG = _bool("DEBUG", False)
-TESTING = "pytest" in sys.modules or _bool("VOUCH_TESTING", False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if DEBUG or TESTING:
+    if DEBUG:
         SECRET_KEY = "insecure-dev-only-key-do-not-use-in-production-0123456789abcdef"
     else:
         raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=true for local development).")
@@ -56,7 +55,7 @@ if not SECRET_KEY:
 VAR_DIR = Path(_env("path", "VOUCH_VAR_DIR", default=str(BASE_DIR / "var")))
 PUBLIC_URL = _env("str", "VOUCH_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 
-ALLOWED_HOSTS = _env("list", "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG or TESTING else [])
+ALLOWED_HOSTS = _env("list", "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = _env("list", "CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -122,10 +121,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-if TESTING and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file, not :memory:, so that a real worker process in the embedded tests sees the same data.
-    # One file per test run, so two runs at once (a developer and CI) never share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --------------------------------------------------------------------------- cache
@@ -134,8 +129,6 @@ if env.str("CACHE_URL", default=""):
     CACHES = {"default": _env("cache_url", "CACHE_URL")}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "vouch_cache"}}
-if TESTING and not env.str("CACHE_URL", default=""):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --------------------------------------------------------------------------- auth
 AUTH_PASSWORD_VALIDATORS = [
@@ -153,8 +146,7 @@ USE_TZ = True
 
 # --------------------------------------------------------------------------- files
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it, even before collectstatic
+STATIC_ROOT = VAR_DIR / "static"  # created at start-up (apps.py): WhiteNoise expects it before collectstatic
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = _env("str", "MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(_env("path", "MEDIA_ROOT", default=str(VAR_DIR / "media")))
@@ -201,11 +193,11 @@ STORAGES = {
     "private": _private_storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG or TESTING
+        if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_USE_FINDERS = DEBUG
 
 # Upload limits, counted in an upload handler while the body streams in (Django caps no file size).
 UPLOAD_MAX_PHOTO_BYTES = _env("int", "UPLOAD_MAX_PHOTO_BYTES", default=10 * 1024 * 1024)
@@ -230,20 +222,24 @@ CELERY_BROKER_URL = _env("str", "CELERY_BROKER_URL", default="filesystem://")
 if not CELERY_BROKER_URL.startswith(("filesystem://", "redis://", "rediss://", "amqp://", "memory://")):
     raise ImproperlyConfigured("Environment variable CELERY_BROKER_URL is malformed: use redis://host:6379/0.")
 EMBEDDED_BROKER = CELERY_BROKER_URL.startswith("filesystem://")
-# Tests get their own folder, so a `make run` worker never eats a test's messages.
-BROKER_DIR = VAR_DIR / ("test-broker" if TESTING else "broker")
-if EMBEDDED_BROKER:
-    for _sub in ("queue", "processed", "control"):
-        (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "control_folder": str(BROKER_DIR / "control"),
+BROKER_DIR = VAR_DIR / "broker"
+
+
+def filesystem_broker_options(folder: Path) -> dict:
+    """kombu's filesystem transport in `folder` (its subfolders are created at start-up, apps.py)."""
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
         "store_processed": False,
         # Latency equals the polling interval (1 s by default): poll often, it is a cheap listdir.
         "polling_interval": 0.1,
     }
+
+
+if EMBEDDED_BROKER:
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(BROKER_DIR)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # A Redis that accepts connections but never answers must not hang a web request.
@@ -273,7 +269,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_DB_REUSE_MAX = _env("int", "CELERY_DB_REUSE_MAX", default=500)
 CELERY_TASK_DEFAULT_QUEUE = "text"
 CELERY_TASK_ROUTES = {
-    "testimonials.tasks.media_*": {"queue": "media"},
+    "testimonials.renditions.tasks.*": {"queue": "media"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 # How long a row may sit in received/processing before the sweeper enqueues it again.
@@ -281,13 +277,21 @@ VOUCH_STUCK_AFTER_SECONDS = _env("int", "VOUCH_STUCK_AFTER_SECONDS", default=120
 VOUCH_MAX_ATTEMPTS = _env("int", "VOUCH_MAX_ATTEMPTS", default=5)
 # A processing task decides its own row and up to this many waiting rows in all, in one batch.
 VOUCH_PROCESS_BATCH = _env("int", "VOUCH_PROCESS_BATCH", default=50)
+# Dispatched lifecycle entries (and their receipts) are kept this many days, then purged; the
+# audit trail is kept as long as its testimonial.
+VOUCH_OUTBOX_RETENTION_DAYS = _env("int", "VOUCH_OUTBOX_RETENTION_DAYS", default=7)
+# A bug while enqueueing (not a broker outage) raises instead of being logged: on in tests only.
+VOUCH_ENQUEUE_BUGS_RAISE = False
 CELERY_BEAT_SCHEDULE = {
     # Accepted work is never lost: re-enqueue rows whose message was lost (broker down at submit
-    # time, worker killed) once they have waited VOUCH_STUCK_AFTER_SECONDS.
+    # time, worker killed) once they have waited VOUCH_STUCK_AFTER_SECONDS, and hand undispatched
+    # lifecycle entries to their subscribers.
     "sweep-stuck-work": {
         "task": "testimonials.tasks.sweep_stuck_task",
         "schedule": _env("float", "VOUCH_SWEEP_EVERY_SECONDS", default=30.0),
     },
+    # The outbox keeps dispatched entries VOUCH_OUTBOX_RETENTION_DAYS for inspection, then drops them.
+    "purge-lifecycle-outbox": {"task": "testimonials.tasks.lifecycle_purge_task", "schedule": 3600.0},
 }
 
 # --------------------------------------------------------------------------- API
@@ -323,7 +327,7 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
-_HTTPS = _bool("VOUCH_HTTPS", not DEBUG and not TESTING)
+_HTTPS = _bool("VOUCH_HTTPS", not DEBUG)
 SESSION_COOKIE_SECURE = _HTTPS
 CSRF_COOKIE_SECURE = _HTTPS
 SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", _HTTPS)

@@ -1,43 +1,134 @@
-"""The boundary between committed rows and the broker.
+"""The boundary between committed rows and the broker, and every task's retry policy.
 
-Every enqueue happens after commit and never raises: if the broker is down or silent, the row is
-already safe in the database and the sweeper enqueues it again later. A broker error must never
-turn into a 500 that invites the customer to submit twice.
+Work is enqueued after commit with `send(task, *ids)`: a task object, never a name looked up at
+run time. Only a broker problem (connection refused, a timeout, a full broker disk) means "not
+sent; the sweeper enqueues it again later": the row is already safe in the database, and a broker
+error must never become a 500 that invites a customer to submit twice. Anything else is a bug:
+it raises in tests (VOUCH_ENQUEUE_BUGS_RAISE) and is logged at ERROR in production, where the
+sweeper still recovers the work.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+from dataclasses import dataclass
+
+import kombu.exceptions
+import redis.exceptions
+from django.conf import settings
+from django.db import transaction
 
 log = logging.getLogger(__name__)
 
+# What a broker that is down, frozen or full raises from apply_async(retry=False). OSError covers
+# refused and timed-out sockets and the embedded filesystem transport's disk.
+BROKER_ERRORS: tuple[type[BaseException], ...] = (
+    kombu.exceptions.OperationalError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OSError,
+)
 
-def backoff(retries: int, *, base: float = 2.0, cap: float = 300.0) -> float:
-    """Seconds to wait before retry number `retries` (0-based): exponential, full jitter, capped."""
-    return random.uniform(0, min(cap, base * 2**retries))
+
+@dataclass(frozen=True)
+class Retry:
+    """Exponential backoff with full jitter, capped: how long to wait before retry number `retries` (0-based)."""
+
+    base: float
+    cap: float
+
+    def delay(self, retries: int) -> float:
+        return random.uniform(0, min(self.cap, self.base * 2 ** min(retries, 30)))
 
 
-def _send(task_name: str, *args, **options) -> bool:
-    from testimonials import tasks  # late import: tasks import services, services import this
+# Every task's retry policy, in one place. Attempts are counted on the rows (VOUCH_MAX_ATTEMPTS),
+# never by the broker, so a redelivered or re-enqueued message cannot retry forever.
+# testimonial_process_task: a failed row goes back to received and is enqueued again after this.
+PROCESSING_RETRY = Retry(base=2.0, cap=300.0)
+# media_process_task: a transient failure (storage, database, a time limit) retries the asset.
+MEDIA_RETRY = Retry(base=5.0, cap=600.0)
+# lifecycle_dispatch_task: no retry of its own; the sweeper hands failed entries off again after this.
+DISPATCH_RETRY = Retry(base=30.0, cap=3600.0)
+# widget_publish_task: no retry of its own; a publish asked for and not done is re-enqueued by the sweeper.
 
+
+def send(task, *args, countdown: float | None = None) -> bool:
+    """Enqueue `task(*args)` now (or after `countdown` seconds). True when the broker took it."""
     try:
-        getattr(tasks, task_name).apply_async(args=args, retry=False, **options)
+        _apply(task, args, countdown)
+    except BROKER_ERRORS as exc:
+        log.warning("Could not enqueue %s%r (%s); the sweeper will retry it.", task.name, args, exc)
+        return False
     except Exception:
-        log.warning("Could not enqueue %s%r; the sweeper will retry it.", task_name, args, exc_info=True)
+        if settings.VOUCH_ENQUEUE_BUGS_RAISE:
+            raise
+        log.exception("Could not enqueue %s%r: a bug, not the broker. The sweeper will retry it.", task.name, args)
         return False
     return True
 
 
-def enqueue_processing(testimonial_id: int, *, countdown: float = 0) -> bool:
-    if countdown:
-        return _send("testimonial_process_task", testimonial_id, countdown=countdown)
-    return _send("testimonial_process_task", testimonial_id)
+class _AfterCommit:
+    """What one transaction sends once it commits: one on_commit callback, however many sends.
+
+    `gather` sends share one task message per transaction: lists of ids (lifecycle entries) from
+    every change the transaction recorded go out together.
+    """
+
+    def __init__(self):
+        self.sends: list[tuple] = []
+        self.gathered: dict = {}
+        self.flushed = False
+
+    def flush(self) -> None:
+        # Sends made while flushing (a task run in this process sending more) start a new batch.
+        self.flushed = True
+        for task, args, countdown in self.sends:
+            send(task, *args, countdown=countdown)
+        for task, items in self.gathered.items():
+            send(task, items)
 
 
-def enqueue_media(asset_id: int) -> bool:
-    return _send("media_process_task", asset_id)
+def _batch() -> _AfterCommit | None:
+    """This transaction's batch, registering its callback the first time (None outside a transaction)."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return None
+    batch = getattr(connection, "_vouch_after_commit", None)
+    if batch is None or batch.flushed or not _still_pending(connection, batch):
+        batch = _AfterCommit()
+        connection._vouch_after_commit = batch
+        transaction.on_commit(batch.flush)
+    return batch
 
 
-def enqueue_widget_publish(widget_id: int, *, countdown: float = 0) -> bool:
-    return _send("widget_publish_task", widget_id, countdown=countdown)
+def _still_pending(connection, batch: _AfterCommit) -> bool:
+    """Whether the batch's callback will run with this transaction's: Django drops the callbacks of a
+    rolled-back transaction or savepoint, and a batch registered inside a savepoint that has since
+    ended belongs to work this code is no longer part of (a test's transaction holds many requests)."""
+    current = set(connection.savepoint_ids)
+    return any(callback == batch.flush and sids <= current for sids, callback, _ in connection.run_on_commit)
+
+
+def send_on_commit(task, *args, countdown: float | None = None) -> None:
+    """Send `task(*args)` once the current transaction commits (at once outside a transaction)."""
+    batch = _batch()
+    if batch is None:
+        send(task, *args, countdown=countdown)
+    else:
+        batch.sends.append((task, args, countdown))
+
+
+def gather_on_commit(task, items: list) -> None:
+    """Add `items` to the one list `task` receives when the current transaction commits."""
+    batch = _batch()
+    if batch is None:
+        send(task, list(items))
+    else:
+        batch.gathered.setdefault(task, []).extend(items)
+
+
+def _apply(task, args: tuple, countdown: float | None) -> None:
+    """The one call that reaches the broker (tests stand in for it: tests/conftest.py `broker`)."""
+    options = {"countdown": countdown} if countdown else {}
+    task.apply_async(args=list(args), retry=False, **options)

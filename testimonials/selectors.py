@@ -58,6 +58,16 @@ def user_can_edit_brand(user, brand: Brand) -> bool:
     return brand_role_for_user(user, brand) in EDIT_ROLES
 
 
+def brand_ids_user_can_edit(user, brand_ids: set[int]) -> set[int]:
+    """Which of these brands the user may change (owner or editor; superusers all), in one query."""
+    if not brand_ids or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    if user.is_superuser:
+        return set(brand_ids)
+    editable = Membership.objects.filter(user=user, brand_id__in=brand_ids, role__in=list(EDIT_ROLES))
+    return set(editable.values_list("brand_id", flat=True))
+
+
 def collection_form_get_public(*, brand_slug: str, form_slug: str) -> CollectionForm:
     """The form a customer opens at /c/<brand>/<form>/: 404 when unknown or switched off."""
     return get_object_or_404(

@@ -3,6 +3,8 @@ belongs to brand B only. Every view and API test file checks that charlie gets 4
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import pytest
 
 from testimonials.models import Membership
@@ -94,3 +96,30 @@ def alice_client(client, alice):
 @pytest.fixture
 def charlie_client(client, charlie):
     return _client_for(client, charlie)
+
+
+class FakeBroker:
+    """Stands in for the broker in unit tests: records every task sent after commit and runs none of
+    them, except lifecycle hand-offs, which it dispatches at once in this process as a worker would,
+    so a test sees what the subscribers do (and records what they enqueue in turn)."""
+
+    def __init__(self):
+        self.sent: dict[str, list] = defaultdict(list)  # task name -> first argument of each send
+        self.countdowns: dict[str, list] = defaultdict(list)
+
+    def apply(self, task, args: tuple, countdown: float | None) -> None:
+        from testimonials.lifecycle.dispatch import lifecycle_dispatch
+        from testimonials.lifecycle.tasks import lifecycle_dispatch_task
+
+        name = task.name.rsplit(".", 1)[-1]
+        self.sent[name].append(args[0] if args else None)
+        self.countdowns[name].append(countdown)
+        if task is lifecycle_dispatch_task:
+            lifecycle_dispatch(entry_ids=list(args[0]))
+
+
+@pytest.fixture
+def fake_broker(monkeypatch) -> FakeBroker:
+    fake = FakeBroker()
+    monkeypatch.setattr("testimonials.queue._apply", fake.apply)
+    return fake

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from testimonials.models import ModerationEvent, Testimonial, Widget
+from testimonials.models import AuditEvent, Testimonial, Widget
 from tests.factories import TestimonialFactory, WidgetFactory
 
 
@@ -40,7 +40,7 @@ def _snapshot() -> tuple:
     """What charlie must not be able to change."""
     rows = Testimonial.objects.order_by("id").values_list("id", "state", "featured", "text")
     widgets = Widget.objects.order_by("id").values_list("id", "name", "layout", "published_version")
-    return tuple(rows), tuple(widgets), ModerationEvent.objects.count()
+    return tuple(rows), tuple(widgets), AuditEvent.objects.count()
 
 
 # URLs anyone may open, and why. Each still may not leak other brands' private data: their own

@@ -39,7 +39,7 @@ def celery_worker(
         **os.environ,
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "VOUCH_TESTING": "true",
+        "DJANGO_SETTINGS_MODULE": "config.test_settings",
         "VOUCH_READ_DOT_ENV": "false",
         "VOUCH_VAR_DIR": str(settings.VAR_DIR),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),

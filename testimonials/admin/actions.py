@@ -1,5 +1,6 @@
-"""Bulk decisions on the moderation list. Each one goes through testimonials.services.moderation,
-which checks the role, writes a ModerationEvent and republishes the brand's widgets."""
+"""Bulk decisions on the moderation list. Each is one call to a bulk service (services/decisions.py,
+privacy/services.py), which checks roles, writes every change in a constant number of queries and
+records it; the brand's widgets follow through the lifecycle."""
 
 from __future__ import annotations
 
@@ -11,15 +12,14 @@ from django.template.response import TemplateResponse
 from testimonials.admin.scoping import roles_for, scope
 from testimonials.errors import ApplicationError
 from testimonials.models import Tag, Testimonial
+from testimonials.privacy.services import testimonials_erase
 from testimonials.selectors import EDIT_ROLES
 from testimonials.services.decisions import (
-    testimonial_add_tags,
-    testimonial_approve,
-    testimonial_reject,
-    testimonial_set_featured,
-    testimonial_unpublish,
+    BulkResult,
+    testimonials_add_tags,
+    testimonials_decide,
+    testimonials_set_featured,
 )
-from testimonials.services.privacy import testimonial_erase
 
 # Suggestions only: a reason is free text, always about content (never about a low rating).
 REJECT_REASONS = [
@@ -53,7 +53,7 @@ class TagForm(forms.Form):
     tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.none(), widget=forms.CheckboxSelectMultiple)
 
 
-class ModerationActionsMixin:
+class DecisionActionsMixin:
     """The testimonial list's actions; `allowed_permissions=["moderate"]` hides them from viewers."""
 
     actions = [
@@ -69,77 +69,59 @@ class ModerationActionsMixin:
     def has_moderate_permission(self, request):
         return roles_for(request).any(EDIT_ROLES)
 
-    def _each(self, request, queryset, verb: str, decide) -> None:
-        done, failures = 0, []
-        for item in queryset:
-            try:
-                decide(item)
-            except ApplicationError as exc:
-                failures.append(f"{item.author_name}: {exc.message}")
-            else:
-                done += 1
+    def _report(self, request, result: BulkResult, verb: str) -> None:
+        done = len(result.done)
         if done:
             self.message_user(request, f"{done} testimonial{'s' if done != 1 else ''} {verb}.", messages.SUCCESS)
+        failures = [f"{item.author_name}: {error.message}" for item, error in result.refused]
         for failure in failures[:10]:
             self.message_user(request, failure, messages.ERROR)
         if len(failures) > 10:
             self.message_user(request, f"… and {len(failures) - 10} more could not be {verb}.", messages.ERROR)
 
+    def _decide(self, request, queryset, verb: str, done: str, reason: str = "") -> None:
+        try:
+            result = testimonials_decide(testimonials=queryset, actor=request.user, verb=verb, reason=reason)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self._report(request, result, done)
+
     @admin.action(description="Approve selected testimonials", permissions=["moderate"])
     def approve_selected(self, request, queryset):
-        self._each(request, queryset, "approved", lambda t: testimonial_approve(testimonial=t, actor=request.user))
+        self._decide(request, queryset, "approve", "approved")
 
     @admin.action(description="Reject selected testimonials (with a reason)…", permissions=["moderate"])
     def reject_selected(self, request, queryset):
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
-            reason = form.cleaned_data["reason"]
-            self._each(
-                request,
-                queryset,
-                "rejected",
-                lambda t: testimonial_reject(testimonial=t, actor=request.user, reason=reason),
-            )
+            self._decide(request, queryset, "reject", "rejected", reason=form.cleaned_data["reason"])
             return None
         return self._intermediate(request, queryset, form, "reject_selected", "Reject testimonials")
 
     @admin.action(description="Feature selected testimonials", permissions=["moderate"])
     def feature_selected(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            "featured",
-            lambda t: testimonial_set_featured(testimonial=t, actor=request.user, featured=True),
-        )
+        result = testimonials_set_featured(testimonials=queryset, actor=request.user, featured=True)
+        self._report(request, result, "featured")
 
     @admin.action(description="Stop featuring selected testimonials", permissions=["moderate"])
     def unfeature_selected(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            "no longer featured",
-            lambda t: testimonial_set_featured(testimonial=t, actor=request.user, featured=False),
-        )
+        result = testimonials_set_featured(testimonials=queryset, actor=request.user, featured=False)
+        self._report(request, result, "no longer featured")
 
     @admin.action(description="Unpublish selected testimonials (back to review)", permissions=["moderate"])
     def unpublish_selected(self, request, queryset):
-        self._each(request, queryset, "unpublished", lambda t: testimonial_unpublish(testimonial=t, actor=request.user))
+        self._decide(request, queryset, "unpublish", "unpublished")
 
     @admin.action(description="Tag selected testimonials…", permissions=["moderate"])
     def tag_selected(self, request, queryset):
-        brand_ids = {t.brand_id for t in queryset}
+        brand_ids = set(queryset.values_list("brand_id", flat=True))
         form = TagForm(request.POST if "apply" in request.POST else None)
         form.fields["tags"].queryset = scope(Tag.objects.filter(brand_id__in=brand_ids), request, roles=EDIT_ROLES)
         if form.is_bound and form.is_valid():
+            # A selection may span brands: each testimonial gets its own brand's tags.
             tags = list(form.cleaned_data["tags"])
-
-            def tag(item):
-                # A selection may span brands: each testimonial gets its own brand's tags.
-                mine = [t for t in tags if t.brand_id == item.brand_id]
-                if mine:
-                    testimonial_add_tags(testimonial=item, actor=request.user, tags=mine)
-
-            self._each(request, queryset, "tagged", tag)
+            self._report(request, testimonials_add_tags(testimonials=queryset, actor=request.user, tags=tags), "tagged")
             return None
         return self._intermediate(request, queryset, form, "tag_selected", "Tag testimonials")
 
@@ -147,7 +129,7 @@ class ModerationActionsMixin:
     def erase_selected(self, request, queryset):
         form = EraseForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
-            self._each(request, queryset, "erased", lambda t: testimonial_erase(testimonial=t, actor=request.user))
+            self._report(request, testimonials_erase(testimonials=queryset, actor=request.user), "erased")
             return None
         return self._intermediate(request, queryset, form, "erase_selected", "Erase testimonials")
 

@@ -15,9 +15,12 @@ from testimonials.admin.scoping import (
     ScopedInlineMixin,
     ScopedModelForm,
     roles_for,
+    service_errors_as_403,
 )
-from testimonials.models import Brand, CollectionForm, Membership, ModerationEvent, Tag, Widget, WidgetPick
-from testimonials.widgets.services import widget_delete, widget_request_publish, widgets_request_publish
+from testimonials.models import AuditEvent, Brand, CollectionForm, Membership, Tag, Widget, WidgetPick
+from testimonials.services.brands import brand_save, tag_delete, tag_save
+from testimonials.services.forms import collection_form_delete, collection_form_save
+from testimonials.widgets.services import widget_delete, widget_save
 
 
 @admin.register(Brand)
@@ -37,10 +40,10 @@ class BrandAdmin(BrandScopedAdmin):
         return roles_for(request).superuser
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change:
-            # Name, colour, logo and allowed domains all show in (or frame) the brand's widgets.
-            widgets_request_publish(brand_id=obj.pk)
+        # Through the service: it records the change, and the brand's widgets follow (name, colour,
+        # logo and allowed domains all show in, or frame, them).
+        with service_errors_as_403():
+            brand_save(brand=obj, actor=request.user, created=not change, changed=form.changed_data)
 
 
 class MembershipForm(ScopedModelForm):
@@ -104,6 +107,18 @@ class CollectionFormAdmin(BrandScopedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("brand")
 
+    def save_model(self, request, obj, form, change):
+        with service_errors_as_403():
+            collection_form_save(form=obj, actor=request.user, created=not change, changed=form.changed_data)
+
+    def delete_model(self, request, obj):
+        with service_errors_as_403():
+            collection_form_delete(form=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for form in queryset:
+            self.delete_model(request, form)
+
 
 @admin.register(Tag)
 class TagAdmin(BrandScopedAdmin):
@@ -114,6 +129,18 @@ class TagAdmin(BrandScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("brand")
+
+    def save_model(self, request, obj, form, change):
+        with service_errors_as_403():
+            tag_save(tag=obj, actor=request.user, created=not change, changed=form.changed_data)
+
+    def delete_model(self, request, obj):
+        with service_errors_as_403():
+            tag_delete(tag=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for tag in queryset:
+            self.delete_model(request, tag)
 
 
 class WidgetPickFormSet(forms.BaseInlineFormSet):
@@ -157,31 +184,32 @@ class WidgetAdmin(BrandScopedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("brand")
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # What the widget shows may have changed: publish it again (after commit, debounced).
-        widget_request_publish(widget_id=form.instance.pk)
+    def save_model(self, request, obj, form, change):
+        # Through the service: it records the change, and the widget is republished after commit,
+        # once its picks and tags (saved next, in the same transaction) are in.
+        with service_errors_as_403():
+            widget_save(widget=obj, actor=request.user, created=not change, changed=form.changed_data)
 
     def delete_model(self, request, obj):
-        # Through the service: it also removes every file the widget published, so old snippets
-        # on brands' sites show nothing instead of a stale copy.
-        widget_delete(widget=obj, actor=request.user)
+        # Through the service: its subscriber removes every file the widget published, so old
+        # snippets on brands' sites show nothing instead of a stale copy.
+        with service_errors_as_403():
+            widget_delete(widget=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for widget in queryset:
             widget_delete(widget=widget, actor=request.user)
 
 
-@admin.register(ModerationEvent)
-class ModerationEventAdmin(ReadOnlyMixin, BrandScopedAdmin):
-    """The audit trail across testimonials, read-only."""
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyMixin, BrandScopedAdmin):
+    """The audit trail of testimonials, forms, tags, widgets and the brand, read-only."""
 
-    brand_path = "testimonial__brand"
-    list_display = ["created_at", "testimonial", "action", "from_state", "to_state", "actor_kind", "actor"]
+    list_display = ["created_at", "testimonial", "subject", "action", "from_state", "to_state", "actor_kind", "actor"]
     ordering = ["-id"]  # newest first, on the primary key: the trail grows with every decision
     show_full_result_count = False
-    list_filter = ["action", "actor_kind"]
-    search_fields = ["testimonial__author_name", "testimonial__public_id"]
+    list_filter = [BrandFilter, "action", "actor_kind"]
+    search_fields = ["testimonial__author_name", "=subject"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("testimonial", "actor")

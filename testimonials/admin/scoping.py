@@ -8,13 +8,16 @@ every brand as owners.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import models
 from django.db.models import Model, QuerySet
 
+from testimonials import errors
 from testimonials.models import Brand, Membership
 from testimonials.selectors import ALL_ROLES, EDIT_ROLES
 
@@ -103,6 +106,15 @@ class ScopedModelForm(forms.ModelForm):
                     self.add_error(name, f"{item} belongs to another brand.")
                     break
         return cleaned
+
+
+@contextmanager
+def service_errors_as_403():
+    """A service refusing what the admin's own permissions allowed is a 403, never a 500."""
+    try:
+        yield
+    except errors.PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
 
 
 class ReadOnlyMixin:

@@ -20,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince
 
 from testimonials.admin import dashboard, display, exports
-from testimonials.admin.actions import REASON_MAX_LENGTH, REJECT_REASONS, ModerationActionsMixin
+from testimonials.admin.actions import REASON_MAX_LENGTH, REJECT_REASONS, DecisionActionsMixin
 from testimonials.admin.filters import (
     FeaturedFilter,
     FlagFilter,
@@ -34,7 +34,7 @@ from testimonials.admin.filters import (
 )
 from testimonials.admin.scoping import BrandFilter, BrandScopedAdmin, ReadOnlyMixin, roles_for, scope
 from testimonials.errors import ApplicationError
-from testimonials.models import Brand, MediaAsset, ModerationEvent, Testimonial
+from testimonials.models import AuditEvent, Brand, MediaAsset, Testimonial
 from testimonials.selectors import (
     EDIT_ROLES,
     dashboard_stats_for_brands,
@@ -42,6 +42,7 @@ from testimonials.selectors import (
     testimonial_list_moderation_queue,
 )
 from testimonials.services.decisions import (
+    DECISIONS,
     testimonial_approve,
     testimonial_reject,
     testimonial_set_featured,
@@ -49,17 +50,14 @@ from testimonials.services.decisions import (
 )
 
 State = Testimonial.State
-DECIDABLE = {
-    "approve": {State.PENDING_REVIEW, State.REJECTED, State.FAILED, State.RECEIVED, State.PROCESSING},
-    "reject": {State.PENDING_REVIEW, State.APPROVED, State.FAILED, State.RECEIVED, State.PROCESSING},
-    "unpublish": {State.APPROVED},
-}
+# The decisions a person may take from each state, as the services allow them (TRANSITIONS).
+DECIDABLE = {verb: decision.sources for verb, decision in DECISIONS.items()}
 
 
-class ModerationEventInline(ReadOnlyMixin, admin.TabularInline):
+class AuditEventInline(ReadOnlyMixin, admin.TabularInline):
     """The audit trail, read-only: append-only by design."""
 
-    model = ModerationEvent
+    model = AuditEvent
     extra = 0
     can_delete = False
     fields = ["created_at", "actor_kind", "actor", "action", "from_state", "to_state", "reasons", "note"]
@@ -75,7 +73,7 @@ class ModerationEventInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Testimonial)
-class TestimonialAdmin(ReadOnlyMixin, ModerationActionsMixin, BrandScopedAdmin):
+class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
     # Source and age sit under the author so the decision buttons fit beside the admin's sidebar.
     list_display = ["author", "rating_col", "excerpt_col", "media_col", "state_col"]
     list_display_links = ["author"]
@@ -96,7 +94,7 @@ class TestimonialAdmin(ReadOnlyMixin, ModerationActionsMixin, BrandScopedAdmin):
     list_per_page = 50
     show_full_result_count = False  # a second COUNT over every row the user may see: too slow at 100k
     show_facets = admin.ShowFacets.NEVER  # ~35 COUNTs per page (1.5 s at 100k rows); the dashboard has the counts
-    inlines = [ModerationEventInline]
+    inlines = [AuditEventInline]
     fieldsets = [
         ("Decision", {"fields": ["state_col", "flags_col", "rejection_reason", "decided_at", "featured", "tags_col"]}),
         ("Testimonial", {"fields": ["stars_col", "text_col", "public_text_col", "highlight", "answers_col"]}),

@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from testimonials import queue
 from testimonials.errors import ApplicationError
-from testimonials.models import CollectionForm, FieldMode, MediaAsset, Testimonial
-from testimonials.services.events import event_record
+from testimonials.lifecycle.events import record
+from testimonials.models import CollectionForm, EventType, FieldMode, MediaAsset, Testimonial
+from testimonials.processing.tasks import testimonial_process_task
+from testimonials.renditions.tasks import media_process_task
 
 
 @dataclass
@@ -194,7 +196,7 @@ def _build(form: CollectionForm, data: SubmissionData) -> Testimonial:
 
 def _store(item: Testimonial, data: SubmissionData, originals: list[str]) -> Testimonial:
     item.save()
-    event_record(testimonial=item, action="received", to_state=item.state, reasons=["Submitted through the form."])
+    record(event=EventType.RECEIVED, testimonial=item, to_state=item.state, reasons=["Submitted through the form."])
     assets = [
         MediaAsset.objects.create(
             testimonial=item,
@@ -207,10 +209,9 @@ def _store(item: Testimonial, data: SubmissionData, originals: list[str]) -> Tes
         for upload, stored_name in zip(data.media, originals, strict=True)
     ]
     item_id, asset_ids = item.id, [a.id for a in assets]
-    # Closures, not functools.partial: partial breaks robust on_commit on Django 5.2. Robust: the row
-    # is committed, so whatever goes wrong while enqueueing must not become a 500 that invites a
-    # second submit; the sweeper enqueues it later.
-    transaction.on_commit(lambda: queue.enqueue_processing(item_id), robust=True)
+    # Sent once the row is committed, never raising for the broker: a broker error cannot become a
+    # 500 that invites a second submit, and the sweeper enqueues whatever was not sent.
+    queue.send_on_commit(testimonial_process_task, item_id)
     for asset_id in asset_ids:
-        transaction.on_commit(lambda asset_id=asset_id: queue.enqueue_media(asset_id), robust=True)
+        queue.send_on_commit(media_process_task, asset_id)
     return item

@@ -6,19 +6,7 @@ a low rating (FTC 16 CFR 465 forbids suppressing reviews for their rating): the 
 reads the rating is `rating_mismatch`, which fires on a *high* rating with clearly negative text
 and can only hold. `decide()` has no rating parameter and re-checks that guarantee.
 
-Flag codes (stable, stored in Testimonial.flags and shown in the admin):
-    profanity        a word from profanity.txt, disguises undone                       hold
-    blocklist        a word or phrase from the brand's own blocklist                     hold
-    link             a URL or a bare domain (example.com)                                hold
-    spam_phrase      advertising or scam wording ("promo code", "DM me")    hold; reject with a link or contact
-    repeated_chars   a character 6+ times in a row, or a word 4+ times in a row          hold
-    shouting         mostly capital letters                                              hold
-    gibberish        keyboard mashing or vowel-less strings                              hold
-    email, phone     personal contact details (also redacted from the public text)       hold
-    duplicate        near-identical to another testimonial, this brand or another one    hold
-    rating_mismatch  4-5 stars with clearly negative text                                hold, never reject
-    too_short        shorter than the form asks                                          hold
-    too_long         longer than the form allows                                         hold
+Flag codes, with what each means and asks for, are declared once in `flags.py`.
 """
 
 from __future__ import annotations
@@ -29,19 +17,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from testimonials.moderation import duplicates, language, words
+from testimonials.moderation import flags as flag_codes
 from testimonials.moderation.sentiment import SentimentResult
 
 HOLD = "hold"
 REJECT = "reject"
 # Every code this module produces; other codes on a row were set elsewhere (e.g. at submit time).
-CODES = frozenset(
-    {
-        "profanity", "blocklist", "link", "spam_phrase", "repeated_chars", "shouting", "gibberish", "email",
-        "phone", "duplicate", "rating_mismatch", "too_short", "too_long",
-    }
-)  # fmt: skip
+CODES = flag_codes.PIPELINE_CODES
 # Flags that read the rating: they may only ever hold (see decide()).
-RATING_CODES = frozenset({"rating_mismatch"})
+RATING_CODES = flag_codes.RATING_CODES
 
 REPEATED_CHAR_RUN = 6
 REPEATED_WORD_RUN = 4

@@ -25,16 +25,18 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from testimonials import queue
+from testimonials.lifecycle.events import record
 from testimonials.media import video as video_media
 from testimonials.media.errors import MediaRejected, MediaTimeout
 from testimonials.media.images import make_image_renditions
 from testimonials.media.sniff import sniff
-from testimonials.models import MediaAsset
+from testimonials.models import EventType, MediaAsset, Testimonial
 
 log = logging.getLogger(__name__)
 Status = MediaAsset.Status
@@ -94,9 +96,20 @@ def media_process(*, asset_id: int, retry: Callable[[Exception, int], None] | No
         _discard(saved)
         _fail(asset, attempt, f"Processing failed unexpectedly ({type(exc).__name__}); an administrator can retry.")
         return Status.FAILED
-    won = MediaAsset.objects.filter(id=asset.id, status=Status.PROCESSING, attempts=attempt).update(
-        **fields, status=Status.READY, status_changed_at=timezone.now(), progress=100, error=""
-    )
+    with transaction.atomic():
+        won = MediaAsset.objects.filter(id=asset.id, status=Status.PROCESSING, attempts=attempt).update(
+            **fields, status=Status.READY, status_changed_at=timezone.now(), progress=100, error=""
+        )
+        if won:
+            # Widgets showing this testimonial now show its photo or video: a lifecycle event says so.
+            item = Testimonial.objects.only("id", "public_id", "brand_id", "state").get(id=asset.testimonial_id)
+            record(
+                event=EventType.MEDIA_READY,
+                testimonial=item,
+                from_state=item.state,
+                to_state=item.state,
+                reasons=[f"{asset.get_kind_display()} ready."],
+            )
     if not won:
         _discard(saved)
         return "superseded"
@@ -258,3 +271,16 @@ def _describe(path: str, rendition) -> dict:
         "bytes": rendition.bytes,
         "content_type": rendition.content_type,
     }
+
+
+def media_sweep(*, cutoff, now) -> int:
+    """Re-enqueue assets whose message was lost or whose worker died (pending or processing past the lease)."""
+    from testimonials.renditions.tasks import media_process_task  # tasks import this module
+
+    stuck = MediaAsset.objects.filter(status__in=[Status.PENDING, Status.PROCESSING], status_changed_at__lt=cutoff)
+    ids = list(stuck.values_list("id", flat=True)[:200])
+    MediaAsset.objects.filter(id__in=ids, status=Status.PROCESSING).update(status=Status.PENDING)
+    MediaAsset.objects.filter(id__in=ids).update(status_changed_at=now)
+    for asset_id in ids:
+        queue.send(media_process_task, asset_id)
+    return len(ids)

@@ -1,8 +1,7 @@
-"""Every write Vouch makes, one module per area:
+"""People's writes on the core data, one module per area (each domain package keeps its own services):
 
-- submission.py  a customer's testimonial arriving (testimonial_submit)
-- processing.py  the automatic pipeline: sentiment, moderation, decision, sweeper
-- moderation.py  people's decisions: approve, reject, feature, tag, edit
-- media.py       photos, avatars and videos: safe renditions
-- widgets.py     publishing widgets as static files
+- decisions.py  approve, reject, unpublish, feature, tag, edit: one row or many at constant cost
+- brands.py     a brand's settings and its tags
+- forms.py      collection forms
+- api_keys.py   REST API keys: created once, stored hashed, revoked
 """

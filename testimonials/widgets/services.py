@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import transaction
@@ -10,7 +11,8 @@ from django.utils import timezone
 
 from testimonials import queue
 from testimonials.errors import PermissionDenied
-from testimonials.models import Testimonial, Widget
+from testimonials.lifecycle.events import record
+from testimonials.models import EventType, Testimonial, Widget
 from testimonials.security import frame_ancestors
 from testimonials.selectors import user_can_edit_brand
 from testimonials.widgets import files
@@ -20,23 +22,24 @@ from testimonials.widgets.render import widget_render
 PUBLISH_DEBOUNCE_SECONDS = 1.0
 
 
-def widgets_request_publish(*, brand_id: int) -> list[int]:
-    """Ask for every widget of a brand to be republished after commit (debounced)."""
-    widget_ids = list(Widget.objects.filter(brand_id=brand_id).values_list("id", flat=True))
-    if not widget_ids:
+def widgets_request_publish(*, brand_ids: Iterable[int] = (), widget_ids: Iterable[int] = ()) -> list[int]:
+    """Ask for these widgets, and every widget of these brands, to be republished after commit (debounced).
+
+    Called by the widgets' lifecycle subscriber (subscriber.py), the only caller outside this module.
+    """
+    brand_ids, widget_ids = set(brand_ids), set(widget_ids)
+    if not brand_ids and not widget_ids:
         return []
-    Widget.objects.filter(id__in=widget_ids).update(publish_requested_at=timezone.now())
-    for widget_id in widget_ids:
-        transaction.on_commit(
-            lambda widget_id=widget_id: queue.enqueue_widget_publish(widget_id, countdown=PUBLISH_DEBOUNCE_SECONDS)
-        )
-    return widget_ids
+    wanted = Widget.objects.filter(Q(brand_id__in=brand_ids) | Q(id__in=widget_ids))
+    ids = sorted(wanted.values_list("id", flat=True))
+    if not ids:
+        return []
+    Widget.objects.filter(id__in=ids).update(publish_requested_at=timezone.now())
+    from testimonials.widgets.tasks import widget_publish_task  # tasks import this module
 
-
-def widget_request_publish(*, widget_id: int) -> None:
-    """Ask for one widget to be republished after commit: call it after changing a widget's settings."""
-    Widget.objects.filter(id=widget_id).update(publish_requested_at=timezone.now())
-    transaction.on_commit(lambda: queue.enqueue_widget_publish(widget_id, countdown=PUBLISH_DEBOUNCE_SECONDS))
+    for widget_id in ids:
+        queue.send_on_commit(widget_publish_task, widget_id, countdown=PUBLISH_DEBOUNCE_SECONDS)
+    return ids
 
 
 def widgets_republish_stale(*, older_than_seconds: float = 60) -> list[int]:
@@ -47,8 +50,10 @@ def widgets_republish_stale(*, older_than_seconds: float = 60) -> list[int]:
         Q(published_at__isnull=True) | Q(published_at__lt=F("publish_requested_at"))
     )
     widget_ids = list(stale.values_list("id", flat=True))
+    from testimonials.widgets.tasks import widget_publish_task  # tasks import this module
+
     for widget_id in widget_ids:
-        queue.enqueue_widget_publish(widget_id)
+        queue.send(widget_publish_task, widget_id)
     return widget_ids
 
 
@@ -84,10 +89,29 @@ def widget_publish(*, widget_id: int) -> str:
 
 
 @transaction.atomic
+def widget_save(*, widget: Widget, actor, created: bool, changed: Iterable[str] = ()) -> Widget:
+    """Store a widget's settings as a person set them, and record it: its subscriber republishes it.
+
+    `widget` carries the new values (the admin's form filled it); `changed` names the fields, for the trail.
+    """
+    if not user_can_edit_brand(actor, widget.brand):
+        raise PermissionDenied("Only the brand's owners and editors can change its widgets.")
+    widget.full_clean()
+    widget.save()
+    changed = sorted(changed)
+    record(
+        event=EventType.WIDGET_CHANGE,
+        widget=widget,
+        actor=actor,
+        note="Created." if created else (f"Changed {', '.join(changed)}." if changed else "Saved."),
+    )
+    return widget
+
+
+@transaction.atomic
 def widget_delete(*, widget: Widget, actor) -> None:
-    """Delete a widget and, after commit, every file it published: old snippets then show nothing."""
+    """Delete a widget; its subscriber then removes every file it published: old snippets show nothing."""
     if not user_can_edit_brand(actor, widget.brand):
         raise PermissionDenied("Only the brand's owners and editors can delete its widgets.")
-    public_id = widget.public_id
+    record(event=EventType.WIDGET_DELETE, widget=widget, actor=actor, note=f"Deleted widget {widget.name!r}.")
     Widget.objects.filter(id=widget.id).delete()
-    transaction.on_commit(lambda: files.unpublish_files(public_id=public_id))

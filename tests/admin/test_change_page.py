@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from testimonials.models import MediaAsset, ModerationEvent, Testimonial
+from testimonials.models import AuditEvent, MediaAsset, Testimonial
 from tests.admin.conftest import login
 from tests.factories import TestimonialFactory
 
@@ -62,7 +62,8 @@ def test_it_warns_when_no_consent_was_recorded(brand_a, form_a, alice_client):
 
 
 def test_it_shows_the_audit_trail_read_only(held, alice, alice_client):
-    ModerationEvent.objects.create(
+    AuditEvent.objects.create(
+        brand_id=held.brand_id,
         testimonial=held,
         actor_kind="system",
         action="auto_decision",
@@ -70,7 +71,9 @@ def test_it_shows_the_audit_trail_read_only(held, alice, alice_client):
         to_state="pending_review",
         reasons=["Contains a phone number."],
     )
-    ModerationEvent.objects.create(testimonial=held, actor_kind="human", actor=alice, action="feature", note="Lovely")
+    AuditEvent.objects.create(
+        brand_id=held.brand_id, testimonial=held, actor_kind="human", actor=alice, action="feature", note="Lovely"
+    )
     body = _page(alice_client, held)
     assert "Audit trail" in body and "auto_decision" in body and "Lovely" in body
     assert 'name="events-0-action"' not in body  # not editable

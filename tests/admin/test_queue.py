@@ -30,11 +30,9 @@ def _item(brand, form, name, *, age_hours=1, **kwargs):
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """Widget publishes enqueued after commit."""
-    calls: list[int] = []
-    monkeypatch.setattr("testimonials.queue.enqueue_widget_publish", lambda wid, countdown=0: calls.append(wid))
-    return calls
+def sent(fake_broker):
+    """Widget publishes enqueued after commit (by the widgets' lifecycle subscriber)."""
+    return fake_broker.sent["widget_publish_task"]
 
 
 def test_it_shows_what_needs_a_person_flagged_first_then_oldest(brand_a, form_a, alice_client):

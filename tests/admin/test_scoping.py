@@ -12,7 +12,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
-from testimonials.models import MediaAsset, Membership, ModerationEvent, Testimonial, Widget
+from testimonials.models import AuditEvent, MediaAsset, Membership, Testimonial, Widget
 from tests.admin.conftest import login
 from tests.factories import (
     CollectionFormFactory,
@@ -40,7 +40,9 @@ def secret_a(brand_a, form_a):
     )
     item.tags.add(tag)
     MediaAsset.objects.create(testimonial=item, kind=MediaAsset.Kind.PHOTO, original_name="SecretFileA.jpg")
-    ModerationEvent.objects.create(testimonial=item, actor_kind="system", action="received", note="SecretNoteA")
+    AuditEvent.objects.create(
+        brand_id=item.brand_id, testimonial=item, actor_kind="system", action="received", note="SecretNoteA"
+    )
     widget = WidgetFactory(brand=brand_a, name="SecretWidgetA")
     CollectionFormFactory(brand=brand_a, title="SecretFormA")
     return item, tag, widget
@@ -66,13 +68,13 @@ def _assert_no_secret(response):
         CHANGELIST,
         CHANGELIST + "?state=all",
         CHANGELIST + "?state=all&q=Zelda",
-        "/admin/testimonials/moderationevent/?q=Zelda",
+        "/admin/testimonials/auditevent/?q=Zelda",
         "/admin/testimonials/tag/?q=Secret",
         "/admin/testimonials/collectionform/",
         "/admin/testimonials/widget/",
         "/admin/testimonials/tag/",
         "/admin/testimonials/mediaasset/",
-        "/admin/testimonials/moderationevent/",
+        "/admin/testimonials/auditevent/",
         "/admin/testimonials/membership/",
         "/admin/testimonials/brand/",
         "/admin/testimonials/widget/add/",

@@ -13,14 +13,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    ids = []
-    monkeypatch.setattr("testimonials.queue.enqueue_widget_publish", lambda wid, countdown=0: ids.append(wid))
-    return ids
+def sent(fake_broker):
+    return fake_broker.sent["widget_publish_task"]
 
 
 def test_it_removes_every_published_file_when_a_widget_is_deleted_in_the_admin(
-    alice, brand_a, django_capture_on_commit_callbacks
+    alice, brand_a, django_capture_on_commit_callbacks, fake_broker
 ):
     widget = WidgetFactory(brand=brand_a)
     TestimonialFactory(brand=brand_a, state=Testimonial.State.APPROVED)

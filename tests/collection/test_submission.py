@@ -24,10 +24,9 @@ def _data(**overrides) -> SubmissionData:
 
 
 def test_it_stores_a_submission_as_received_and_enqueues_processing_after_commit(
-    form_a, django_capture_on_commit_callbacks, monkeypatch
+    form_a, django_capture_on_commit_callbacks, fake_broker
 ):
-    sent = []
-    monkeypatch.setattr("testimonials.queue.enqueue_processing", lambda tid: sent.append(tid) or True)
+    sent = fake_broker.sent["testimonial_process_task"]
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         item = testimonial_submit(form=form_a, data=_data())
     assert item.state == Testimonial.State.RECEIVED
@@ -120,7 +119,7 @@ def test_it_keeps_the_submission_when_the_broker_is_down(form_a, django_capture_
     def broker_down(*args, **kwargs):
         raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr("testimonials.tasks.testimonial_process_task.apply_async", broker_down)
+    monkeypatch.setattr("testimonials.processing.tasks.testimonial_process_task.apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         item = testimonial_submit(form=form_a, data=_data())
     assert Testimonial.objects.get(id=item.id).state == Testimonial.State.RECEIVED

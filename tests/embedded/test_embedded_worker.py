@@ -3,7 +3,7 @@
 import pytest
 
 from testimonials.collection.submission import SubmissionData, testimonial_submit
-from testimonials.models import ModerationEvent, Testimonial
+from testimonials.models import AuditEvent, Testimonial
 from tests.workers import celery_worker, wait_until
 
 
@@ -26,4 +26,4 @@ def test_it_processes_a_submission_off_the_request_path(settings, form_a):
     item.refresh_from_db()
     assert item.sentiment_label == "positive"
     assert list(item.events.values_list("action", flat=True)) == ["received", "auto_decision"]
-    assert ModerationEvent.objects.filter(testimonial=item, actor_kind="system").count() == 2
+    assert AuditEvent.objects.filter(testimonial=item, actor_kind="system").count() == 2

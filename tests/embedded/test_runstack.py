@@ -37,7 +37,9 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.parametrize("how", ["ctrl_c", "sigint_to_a_background_job", "sigterm"])
 def test_it_serves_and_stops_web_and_worker_together(tmp_path, how):
+    # As `make run` starts it: production settings module, embedded defaults, debug on.
     env = {**os.environ, "DEBUG": "true", "VOUCH_VAR_DIR": str(tmp_path), "VOUCH_READ_DOT_ENV": "false"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("DATABASE_URL", None)
     env.pop("CELERY_BROKER_URL", None)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)

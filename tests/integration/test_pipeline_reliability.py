@@ -23,6 +23,7 @@ import pytest
 from django.db import connection
 
 from config.celery import app
+from testimonials import sweeper
 from testimonials.collection.submission import SubmissionData, testimonial_submit
 from testimonials.models import ContentFingerprint, Testimonial
 from testimonials.moderation import duplicates
@@ -204,7 +205,7 @@ def test_it_processes_a_row_once_when_its_worker_is_killed_mid_task(broker, form
         lock.release()
         # The row stays claimed by the dead run until the sweeper's lease runs out.
         assert Testimonial.objects.get(id=item.id).state == State.PROCESSING
-        pipeline.sweep_stuck(older_than=timedelta(0))
+        sweeper.sweep_stuck(older_than=timedelta(0))
         final = wait_until(lambda: decided(item.id))
     assert worker.returncode is None or worker.returncode <= 0
     assert final.state == State.APPROVED

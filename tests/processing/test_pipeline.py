@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from testimonials.models import ContentFingerprint, ModerationEvent, Testimonial
+from testimonials.models import AuditEvent, ContentFingerprint, Testimonial
 from testimonials.moderation import duplicates
-from testimonials.processing import pipeline
+from testimonials.processing import pipeline, writes
 from testimonials.services.decisions import testimonial_reject
+from testimonials.sweeper import sweep_stuck
 from tests.factories import BrandFactory, CollectionFormFactory, TestimonialFactory
 
 pytestmark = pytest.mark.django_db
@@ -173,13 +174,13 @@ def test_it_leaves_a_human_decision_made_during_processing_alone(auto_brand, mon
     moderator = UserFactory(username="mod")
     MembershipFactory(user=moderator, brand=auto_brand)
     item = received(auto_brand, text="Lovely shop and kind staff, would recommend.")
-    replace = pipeline.fingerprints_replace
+    replace = writes.fingerprints_replace
 
     def human_rejects_meanwhile(**kwargs):
         testimonial_reject(testimonial=item, actor=moderator, reason="Off-topic.")
         replace(**kwargs)
 
-    monkeypatch.setattr(pipeline, "fingerprints_replace", human_rejects_meanwhile)
+    monkeypatch.setattr(writes, "fingerprints_replace", human_rejects_meanwhile)
     outcome = pipeline.testimonial_process(testimonial_id=item.id)
     item.refresh_from_db()
     assert outcome.status == "superseded"
@@ -223,9 +224,8 @@ def test_it_fails_a_row_whose_worker_keeps_dying(auto_brand, settings):
     assert "Gave up after 3 attempts" in item.events.get().reasons[0]
 
 
-def test_it_sweeps_rows_stuck_in_received_or_processing_and_nothing_else(auto_brand, monkeypatch):
-    sent = []
-    monkeypatch.setattr("testimonials.queue.enqueue_processing", lambda tid: sent.append(tid) or True)
+def test_it_sweeps_rows_stuck_in_received_or_processing_and_nothing_else(auto_brand, fake_broker):
+    sent = fake_broker.sent["testimonial_process_task"]
     old = timezone.now() - timedelta(minutes=10)
     lost = received(auto_brand, state_changed_at=old)
     orphaned = received(auto_brand, state_changed_at=old, attempts=1)
@@ -233,7 +233,7 @@ def test_it_sweeps_rows_stuck_in_received_or_processing_and_nothing_else(auto_br
     fresh = received(auto_brand)
     decided = TestimonialFactory(brand=auto_brand, state=State.PENDING_REVIEW, state_changed_at=old)
 
-    result = pipeline.sweep_stuck()
+    result = sweep_stuck()
     assert sorted(sent) == sorted([lost.id, orphaned.id])
     assert result["released"] == 1
     orphaned.refresh_from_db()
@@ -243,7 +243,7 @@ def test_it_sweeps_rows_stuck_in_received_or_processing_and_nothing_else(auto_br
     assert fresh.id not in sent
 
     sent.clear()
-    pipeline.sweep_stuck()
+    sweep_stuck()
     assert sent == []  # the clock was reset: a backlog is not enqueued again at every sweep
 
 
@@ -251,7 +251,7 @@ def test_it_writes_one_event_per_automatic_decision(auto_brand):
     items = [received(auto_brand, text=text) for text in ("Lovely.", "Absolute sh1t.", "Visit spam.example.com")]
     for item in items:
         pipeline.testimonial_process(testimonial_id=item.id)
-    assert ModerationEvent.objects.filter(action="auto_decision").count() == 3
+    assert AuditEvent.objects.filter(action="auto_decision").count() == 3
 
 
 def test_it_keeps_flags_set_at_submit_time_and_holds_for_them(auto_brand):
@@ -321,14 +321,13 @@ def test_two_drains_take_disjoint_rows(auto_brand):
     assert pipeline.testimonials_claim(testimonial_id=None, limit=4) == []
 
 
-def test_a_poison_row_fails_alone_and_the_rest_of_its_batch_is_decided(auto_brand, monkeypatch, settings):
+def test_a_poison_row_fails_alone_and_the_rest_of_its_batch_is_decided(auto_brand, monkeypatch, settings, fake_broker):
     settings.VOUCH_MAX_ATTEMPTS = 2
-    retried = []
-    monkeypatch.setattr("testimonials.queue.enqueue_processing", lambda tid, **kw: retried.append(tid) or True)
+    retried = fake_broker.sent["testimonial_process_task"]
     items = [received(auto_brand, text=f"Lovely shop number {n}, kind staff.") for n in range(4)]
     poison = items[1]
-    batch_write = pipeline.fingerprints_replace_many
-    one_write = pipeline.fingerprints_replace
+    batch_write = writes.fingerprints_replace_many
+    one_write = writes.fingerprints_replace
 
     def refuses_the_batch(work):
         batch_write(work)
@@ -340,8 +339,8 @@ def test_a_poison_row_fails_alone_and_the_rest_of_its_batch_is_decided(auto_bran
             raise RuntimeError("the database refuses the poison row")
         one_write(item=item, **kwargs)
 
-    monkeypatch.setattr(pipeline, "fingerprints_replace_many", refuses_the_batch)
-    monkeypatch.setattr(pipeline, "fingerprints_replace", refuses_the_poison)
+    monkeypatch.setattr(writes, "fingerprints_replace_many", refuses_the_batch)
+    monkeypatch.setattr(writes, "fingerprints_replace", refuses_the_poison)
 
     outcomes = pipeline.testimonials_process(testimonial_id=items[0].id, limit=10)
     assert outcomes[poison.id] == pipeline.ProcessOutcome("failed", State.RECEIVED)
@@ -352,7 +351,7 @@ def test_a_poison_row_fails_alone_and_the_rest_of_its_batch_is_decided(auto_bran
     assert poison.attempts == 1 and "poison row" in poison.last_error
     assert not poison.events.exists()
     assert not ContentFingerprint.objects.filter(testimonial=poison).exists()
-    assert ModerationEvent.objects.filter(action="auto_decision").count() == 3
+    assert AuditEvent.objects.filter(action="auto_decision").count() == 3
 
     # Its second attempt fails too: attempts ran out, it is marked failed, and it is not retried again.
     retried.clear()
@@ -364,8 +363,7 @@ def test_a_poison_row_fails_alone_and_the_rest_of_its_batch_is_decided(auto_bran
     assert poison.events.get().action == "failed"
 
 
-def test_a_row_whose_analysis_crashes_fails_alone(auto_brand, monkeypatch):
-    monkeypatch.setattr("testimonials.queue.enqueue_processing", lambda tid, **kw: True)
+def test_a_row_whose_analysis_crashes_fails_alone(auto_brand, monkeypatch, fake_broker):
     items = [received(auto_brand, text=f"Lovely shop number {n}.") for n in range(3)]
     analyse = pipeline.testimonial_analyse
 
@@ -393,13 +391,13 @@ def test_a_human_decision_mid_batch_wins_and_the_rest_of_the_batch_is_decided(au
         "Great class, fun teacher.",
     )
     items = [received(auto_brand, text=text) for text in texts]
-    batch_write = pipeline.fingerprints_replace_many
+    batch_write = writes.fingerprints_replace_many
 
     def human_rejects_meanwhile(work):
         testimonial_reject(testimonial=items[1], actor=moderator, reason="Off-topic.")
         batch_write(work)
 
-    monkeypatch.setattr(pipeline, "fingerprints_replace_many", human_rejects_meanwhile)
+    monkeypatch.setattr(writes, "fingerprints_replace_many", human_rejects_meanwhile)
     outcomes = pipeline.testimonials_process(testimonial_id=items[0].id, limit=10)
     assert outcomes[items[1].id] == pipeline.ProcessOutcome("superseded")
     for item in items:
@@ -462,41 +460,54 @@ def test_a_batch_reruns_a_row_with_its_fingerprints_replaced_not_doubled(auto_br
 # --------------------------------------------------------------------------- widgets
 
 
-def test_it_asks_once_per_brand_per_batch_to_republish_for_approvals_and_pending_reviews(auto_brand, monkeypatch):
+def test_it_asks_once_per_brand_per_batch_to_republish_for_approvals_and_pending_reviews(
+    auto_brand, monkeypatch, fake_broker, django_capture_on_commit_callbacks
+):
+    from testimonials.widgets import subscriber
     from tests.factories import WidgetFactory
 
     by_hand = BrandFactory(slug="by-hand", auto_approve=False)
     widget = WidgetFactory(brand=by_hand)
     asked = []
-    publish = pipeline.widgets_request_publish
-    monkeypatch.setattr(
-        pipeline, "widgets_request_publish", lambda *, brand_id: asked.append(brand_id) or publish(brand_id=brand_id)
-    )
+    publish = subscriber.widgets_request_publish
+
+    def counting(*, brand_ids=(), widget_ids=()):
+        asked.extend(brand_ids)
+        return publish(brand_ids=brand_ids, widget_ids=widget_ids)
+
+    monkeypatch.setattr(subscriber, "widgets_request_publish", counting)
     items = [received(by_hand, text=f"Lovely shop number {n}.") for n in range(3)]
     items += [received(auto_brand, text=f"Kind staff number {n}.") for n in range(2)]
-    pipeline.testimonials_process(testimonial_id=items[0].id, limit=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.testimonials_process(testimonial_id=items[0].id, limit=10)
     assert sorted(asked) == sorted([by_hand.id, auto_brand.id])
     assert {Testimonial.objects.get(id=item.id).state for item in items[:3]} == {State.PENDING_REVIEW}
     widget.refresh_from_db()
     assert widget.publish_requested_at is not None
 
 
-def test_a_single_pending_review_asks_for_a_republish_too(brand_a, monkeypatch):
+def test_a_single_pending_review_asks_for_a_republish_too(
+    brand_a, monkeypatch, fake_broker, django_capture_on_commit_callbacks
+):
+    from testimonials.widgets import subscriber
+
     asked = []
-    monkeypatch.setattr(pipeline, "widgets_request_publish", lambda *, brand_id: asked.append(brand_id))
+    monkeypatch.setattr(
+        subscriber, "widgets_request_publish", lambda *, brand_ids=(), widget_ids=(): asked.extend(brand_ids)
+    )
     item = received(brand_a, text="Lovely shop and kind staff.")
-    assert pipeline.testimonial_process(testimonial_id=item.id).state == State.PENDING_REVIEW
+    with django_capture_on_commit_callbacks(execute=True):
+        assert pipeline.testimonial_process(testimonial_id=item.id).state == State.PENDING_REVIEW
     assert asked == [brand_a.id]
 
 
-def test_the_sweeper_republishes_widgets_whose_publish_was_lost(brand_a, monkeypatch):
+def test_the_sweeper_republishes_widgets_whose_publish_was_lost(brand_a, fake_broker):
     from tests.factories import WidgetFactory
 
-    sent = []
-    monkeypatch.setattr("testimonials.queue.enqueue_widget_publish", lambda wid, **kw: sent.append(wid) or True)
+    sent = fake_broker.sent["widget_publish_task"]
     lost = WidgetFactory(brand=brand_a, publish_requested_at=timezone.now() - timedelta(minutes=10))
     WidgetFactory(brand=brand_a, publish_requested_at=timezone.now())
-    result = pipeline.sweep_stuck()
+    result = sweep_stuck()
     assert sent == [lost.id]
     assert result["widgets"] == 1
 

@@ -14,10 +14,10 @@ from PIL import Image
 
 from testimonials.media import video as video_media
 from testimonials.models import MediaAsset, Testimonial
-from testimonials.processing.pipeline import sweep_stuck
 from testimonials.renditions import services as media_services
 from testimonials.renditions.services import media_process
 from testimonials.services.decisions import testimonial_approve
+from testimonials.sweeper import sweep_stuck
 from tests.factories import TestimonialFactory
 from tests.media import corpus
 

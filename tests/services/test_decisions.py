@@ -63,12 +63,11 @@ def test_it_lets_a_person_decide_while_the_pipeline_still_runs(alice, brand_a):
 
 
 def test_it_republishes_the_brands_widgets_when_something_visible_changes(
-    alice, pending, django_capture_on_commit_callbacks, monkeypatch
+    alice, pending, django_capture_on_commit_callbacks, fake_broker
 ):
     widget = WidgetFactory(brand=pending.brand)
     WidgetFactory()  # another brand's widget is left alone
-    sent = []
-    monkeypatch.setattr("testimonials.queue.enqueue_widget_publish", lambda wid, countdown=0: sent.append(wid))
+    sent = fake_broker.sent["widget_publish_task"]
     with django_capture_on_commit_callbacks(execute=True):
         testimonial_approve(testimonial=pending, actor=alice)
     assert sent == [widget.id]

@@ -8,8 +8,8 @@ from django.core.files.storage import default_storage
 
 from testimonials.collection.submission import MediaUpload, SubmissionData, testimonial_submit
 from testimonials.errors import PermissionDenied
-from testimonials.models import MediaAsset, ModerationEvent, Testimonial
-from testimonials.services.privacy import customer_erase, customer_export, testimonial_erase
+from testimonials.models import AuditEvent, MediaAsset, Testimonial
+from testimonials.privacy.services import customer_erase, customer_export, testimonial_erase
 from tests.factories import TestimonialFactory, WidgetFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def _with_media(form):
 
 
 def test_it_erases_the_row_the_trail_the_original_and_every_rendition(
-    alice, form_a, django_capture_on_commit_callbacks
+    alice, form_a, django_capture_on_commit_callbacks, fake_broker
 ):
     item, original, rendition = _with_media(form_a)
     private = item.media.get().original.storage
@@ -44,16 +44,15 @@ def test_it_erases_the_row_the_trail_the_original_and_every_rendition(
     with django_capture_on_commit_callbacks(execute=True):
         testimonial_erase(testimonial=item, actor=alice)
     assert not Testimonial.objects.filter(id=item.id).exists()
-    assert not ModerationEvent.objects.filter(testimonial_id=item.id).exists()
+    assert not AuditEvent.objects.filter(testimonial_id=item.id).exists()
     assert not private.exists(original) and not default_storage.exists(rendition)
 
 
 def test_it_republishes_widgets_so_no_published_copy_keeps_an_erased_testimonial(
-    alice, brand_a, django_capture_on_commit_callbacks, monkeypatch
+    alice, brand_a, django_capture_on_commit_callbacks, fake_broker
 ):
     widget = WidgetFactory(brand=brand_a)
-    sent = []
-    monkeypatch.setattr("testimonials.queue.enqueue_widget_publish", lambda wid, countdown=0: sent.append(wid))
+    sent = fake_broker.sent["widget_publish_task"]
     with django_capture_on_commit_callbacks(execute=True):
         testimonial_erase(testimonial=TestimonialFactory(brand=brand_a), actor=alice)
     assert sent == [widget.id]

@@ -8,11 +8,10 @@ import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from testimonials import tasks
 from testimonials.models import Testimonial, Widget
-from testimonials.services.privacy import testimonial_erase
-from testimonials.widgets import files
-from testimonials.widgets.services import widget_publish, widget_request_publish
+from testimonials.privacy.services import testimonial_erase
+from testimonials.widgets import files, tasks
+from testimonials.widgets.services import widget_publish, widget_save
 from tests.factories import TestimonialFactory, WidgetFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,11 +77,13 @@ def test_it_keeps_the_previous_version_for_cached_pointers_and_removes_older_one
     assert f"{versions[0]}.html" not in names and f"{versions[0]}.json" not in names
 
 
-def test_it_removes_every_published_copy_of_an_erased_testimonial(brand_a, alice, django_capture_on_commit_callbacks):
+def test_it_removes_every_published_copy_of_an_erased_testimonial(
+    brand_a, alice, django_capture_on_commit_callbacks, fake_broker
+):
     item = TestimonialFactory(brand=brand_a, author_name="Erase Me")
     widget = WidgetFactory(brand=brand_a)
     old = widget_publish(widget_id=widget.id)
-    with django_capture_on_commit_callbacks(execute=False):
+    with django_capture_on_commit_callbacks(execute=True):
         testimonial_erase(testimonial=item, actor=alice)
     new = widget_publish(widget_id=widget.id)
     assert new != old
@@ -110,14 +111,13 @@ def test_it_frames_for_nobody_when_no_domain_is_allowed(brand_a):
     assert files.read(f"widgets/{widget.public_id}/frame-ancestors") == b"'none'"
 
 
-def test_it_republishes_when_a_widgets_settings_change(brand_a, django_capture_on_commit_callbacks, monkeypatch):
+def test_it_republishes_when_a_widgets_settings_change(alice, brand_a, django_capture_on_commit_callbacks, fake_broker):
     widget = WidgetFactory(brand=brand_a)
     widget_publish(widget_id=widget.id)
-    sent = []
-    monkeypatch.setattr("testimonials.queue.enqueue_widget_publish", lambda wid, countdown=0: sent.append(wid))
-    Widget.objects.filter(id=widget.id).update(layout=Widget.Layout.CAROUSEL)
+    sent = fake_broker.sent["widget_publish_task"]
+    widget.layout = Widget.Layout.CAROUSEL
     with django_capture_on_commit_callbacks(execute=True):
-        widget_request_publish(widget_id=widget.id)
+        widget_save(widget=widget, actor=alice, created=False, changed=["layout"])
     assert sent == [widget.id]
     widget_publish(widget_id=widget.id)
     assert files.read_pointer(widget.public_id)["layout"] == "carousel"
@@ -137,13 +137,15 @@ def test_it_replaces_the_pointer_atomically(brand_a, tmp_path):
     assert [p.name for p in (tmp_path / "media" / "widgets" / "x").iterdir()] == ["index.json"]  # no temp files left
 
 
-def test_it_marks_rejected_testimonials_for_republishing(brand_a, alice, django_capture_on_commit_callbacks):
+def test_it_marks_rejected_testimonials_for_republishing(
+    brand_a, alice, django_capture_on_commit_callbacks, fake_broker
+):
     from testimonials.services.decisions import testimonial_reject
 
     item = TestimonialFactory(brand=brand_a, author_name="Soon Gone")
     widget = WidgetFactory(brand=brand_a)
     widget_publish(widget_id=widget.id)
-    with django_capture_on_commit_callbacks(execute=False):
+    with django_capture_on_commit_callbacks(execute=True):
         testimonial_reject(testimonial=item, actor=alice, reason="spam")
     version = widget_publish(widget_id=widget.id)
     assert b"Soon Gone" not in files.read(f"widgets/{widget.public_id}/{version}.html")
@@ -166,7 +168,7 @@ def test_it_asks_nginx_to_reload_only_when_a_widgets_allowed_domains_change(bran
     assert files.read("widgets/.nginx-reload") is not None
 
 
-def test_it_finds_widgets_whose_publish_was_lost_for_the_sweeper(brand_a, monkeypatch):
+def test_it_finds_widgets_whose_publish_was_lost_for_the_sweeper(brand_a, fake_broker):
     from testimonials.widgets.services import widgets_republish_stale
 
     long_ago = timezone.now() - timezone.timedelta(minutes=5)
@@ -176,15 +178,14 @@ def test_it_finds_widgets_whose_publish_was_lost_for_the_sweeper(brand_a, monkey
     Widget.objects.filter(id=done.id).update(publish_requested_at=long_ago)
     just_asked = WidgetFactory(brand=brand_a, publish_requested_at=timezone.now())  # its task is on its way
     never_asked = WidgetFactory(brand=brand_a)
-    sent = []
-    monkeypatch.setattr("testimonials.queue.enqueue_widget_publish", lambda wid, countdown=0: sent.append(wid))
+    sent = fake_broker.sent["widget_publish_task"]
     assert widgets_republish_stale(older_than_seconds=60) == [lost.id]
     assert sent == [lost.id]
     assert just_asked.id not in sent and never_asked.id not in sent
 
 
 def test_it_removes_a_deleted_widgets_files_and_lets_only_editors_delete(
-    brand_a, alice, victor, charlie, django_capture_on_commit_callbacks
+    brand_a, alice, victor, charlie, django_capture_on_commit_callbacks, fake_broker
 ):
     from testimonials.errors import PermissionDenied
     from testimonials.widgets.services import widget_delete

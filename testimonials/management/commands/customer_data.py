@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from testimonials.errors import ApplicationError
 from testimonials.models import Brand
-from testimonials.services.privacy import customer_erase, customer_export
+from testimonials.privacy.services import customer_erase, customer_export
 
 
 class Command(BaseCommand):

@@ -1,0 +1,32 @@
+"""Vouch's data: tenants (brands), what they collect, what customers send, and what is shown.
+
+Only data and small invariants live here (choices, constraints, querysets). Every write goes
+through a service (`testimonials.services` and each domain's own), every non-trivial read through
+`testimonials.selectors`. One Django app, one migration history: the models of every package are
+imported at the bottom so that Django registers them.
+"""
+
+from testimonials.models.base import HEX_COLOUR, TimeStamped, https_only, new_public_id, new_referral_code
+from testimonials.models.brands import ApiKey, Brand, Membership, Tag
+from testimonials.models.collection import CollectionForm, FieldMode
+from testimonials.models.testimonials import (
+    NEEDS_HUMAN_STATES,
+    WIDGET_STATES,
+    ContentFingerprint,
+    MediaAsset,
+    Testimonial,
+    TestimonialQuerySet,
+    TestimonialState,
+    testimonial_flagged_expression,
+)
+from testimonials.models.widgets import Widget, WidgetPick
+
+# Each package's own models (they import the core ones above, never the reverse).
+from testimonials.lifecycle.models import AuditEvent, EventType, OutboxEntry, OutboxReceipt  # isort: skip
+
+__all__ = [
+    "HEX_COLOUR", "NEEDS_HUMAN_STATES", "WIDGET_STATES", "ApiKey", "AuditEvent", "Brand", "CollectionForm",
+    "ContentFingerprint", "EventType", "FieldMode", "MediaAsset", "Membership", "OutboxEntry", "OutboxReceipt", "Tag",
+    "Testimonial", "TestimonialQuerySet", "TestimonialState", "TimeStamped", "Widget", "WidgetPick", "https_only",
+    "new_public_id", "new_referral_code", "testimonial_flagged_expression",
+]  # fmt: skip

@@ -1,0 +1,35 @@
+"""Pieces every model shares: timestamps, public ids, and the validators of what is shown publicly."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #4f46e5.")
+
+
+def https_only(value: str) -> None:
+    """Customer-given links are shown on other people's sites: only https is safe to link."""
+    if value and not value.lower().startswith("https://"):
+        raise ValidationError("Links must start with https://.")
+
+
+def new_public_id() -> str:
+    """An unguessable id for anything that appears in public URLs; internal ids never do."""
+    return secrets.token_urlsafe(9)
+
+
+def new_referral_code() -> str:
+    return secrets.token_urlsafe(6)
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True

@@ -1,0 +1,37 @@
+"""The pipeline's task. It takes an id, never a model instance, and calls one service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from testimonials import queue
+from testimonials.models import Testimonial
+from testimonials.processing import pipeline
+
+log = logging.getLogger(__name__)
+
+
+# Idempotent (the pipeline claims rows with conditional updates), so it acks late and goes back to
+# the queue if its worker dies; the attempt counter on each row bounds how often a poison message
+# comes back. Text is capped, so a row takes milliseconds and a batch well under a second; the
+# limits stay below VOUCH_STUCK_AFTER_SECONDS so the sweeper never releases a row still running.
+@shared_task(bind=True, max_retries=None, soft_time_limit=60, time_limit=90, acks_late=True, reject_on_worker_lost=True)
+def testimonial_process_task(self, testimonial_id: int) -> str:
+    # Decides this row and, under load, other waiting rows with it (each row failing alone is
+    # handled inside); what reaches the handlers below is a failure of the batch as a whole.
+    try:
+        outcomes = pipeline.testimonials_process(testimonial_id=testimonial_id)
+        outcome = outcomes.get(testimonial_id, pipeline.ProcessOutcome("skipped"))
+        return outcome.state if outcome.status == "failed" else outcome.status
+    except SoftTimeLimitExceeded as exc:
+        failure, error = exc, "Took too long."
+    except Exception as exc:
+        log.exception("Processing testimonial %s failed", testimonial_id)
+        failure, error = exc, f"{type(exc).__name__}: {exc}"
+    state = pipeline.testimonial_processing_failed(testimonial_id=testimonial_id, error=error)
+    if state == Testimonial.State.RECEIVED:
+        raise self.retry(exc=failure, countdown=queue.PROCESSING_RETRY.delay(self.request.retries)) from failure
+    return state
