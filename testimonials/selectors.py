@@ -75,6 +75,42 @@ def collection_form_get_public(*, brand_slug: str, form_slug: str) -> Collection
     )
 
 
+# --------------------------------------------------------------------------- testimonials (API, public pages)
+
+
+def testimonial_list_for_brand(
+    *, brand: Brand, state: str | None = None, rating: int | None = None, updated_since: datetime | None = None
+) -> QuerySet[Testimonial]:
+    """A brand's testimonials for the API, filtered, with what the output shows prefetched."""
+    items = Testimonial.objects.filter(brand=brand).select_related("brand", "form").prefetch_related("tags", "media")
+    if state:
+        items = items.filter(state=state)
+    if rating:
+        items = items.filter(rating=rating)
+    if updated_since:
+        items = items.filter(updated_at__gte=updated_since)
+    return items
+
+
+def testimonial_get_in_brands(*, brands: QuerySet[Brand], public_id: str) -> Testimonial:
+    """One testimonial by public id among these brands (a caller's), with its output prefetched; 404 otherwise."""
+    return get_object_or_404(
+        Testimonial.objects.select_related("brand", "form").prefetch_related("tags", "media"),
+        brand__in=brands,
+        public_id=public_id,
+    )
+
+
+def testimonial_referral_code_for_submission(*, submission_key: str, form: CollectionForm) -> str | None:
+    """The referral code of the testimonial a form page already stored (a double submit), if any."""
+    found = Testimonial.objects.filter(submission_key=submission_key, form=form)
+    return found.values_list("referral_code", flat=True).first()
+
+
+def testimonial_referral_code_exists(*, code: str, form: CollectionForm) -> bool:
+    return Testimonial.objects.filter(referral_code=code, form=form).exists()
+
+
 # --------------------------------------------------------------------------- widgets
 
 
@@ -142,9 +178,16 @@ def widget_get_public(*, public_id: str) -> Widget:
 # --------------------------------------------------------------------------- moderation queue and dashboard
 
 
-def testimonial_list_moderation_queue(*, queryset: QuerySet[Testimonial] | None = None) -> QuerySet[Testimonial]:
-    """What needs a person, flagged first, then oldest (testimonial_queue_brand_idx and _all_idx hold this order)."""
-    qs = Testimonial.objects.all() if queryset is None else queryset
+def testimonial_list_moderation_queue(
+    *, queryset: QuerySet[Testimonial] | None = None, brand_ids: list[int] | None = None
+) -> QuerySet[Testimonial]:
+    """What needs a person, flagged first, then oldest (testimonial_queue_brand_idx and _all_idx hold this order).
+
+    `brand_ids=None` means every brand the queryset holds.
+    """
+    qs = Testimonial.objects.select_related("brand") if queryset is None else queryset
+    if brand_ids is not None:
+        qs = qs.filter(brand_id__in=brand_ids)
     return (
         qs.filter(state__in=NEEDS_HUMAN_STATES)
         .annotate(is_flagged=testimonial_flagged_expression())

@@ -384,9 +384,6 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
         if chosen.isdigit() and any(b == int(chosen) for b, _ in brands):
             brand_ids = [int(chosen)]
         stats = dashboard_stats_for_brands(brand_ids=brand_ids)
-        waiting = Testimonial.objects.select_related("brand")
-        if brand_ids is not None:
-            waiting = waiting.filter(brand_id__in=brand_ids)
         context = {
             **self.admin_site.each_context(request),
             "title": "Dashboard",
@@ -396,7 +393,7 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
             "stats": stats,
             "charts": dashboard.charts(stats),
             "moderation_average": dashboard.duration_text(stats.moderation_average),
-            "waiting_longest": testimonial_list_moderation_queue(queryset=waiting)[:5],
+            "waiting_longest": testimonial_list_moderation_queue(brand_ids=brand_ids)[:5],
             "many_brands": len(brands) > 1,
             "queue_count": sum(stats.by_state[s] for s in (State.PENDING_REVIEW, State.FAILED)),
         }

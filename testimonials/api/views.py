@@ -12,7 +12,7 @@ from testimonials import errors
 from testimonials.api.auth import api_brands
 from testimonials.api.serializers import ListFilters, RejectInput, TestimonialOutput
 from testimonials.models import Testimonial
-from testimonials.selectors import rating_summary_for_brand
+from testimonials.selectors import rating_summary_for_brand, testimonial_get_in_brands, testimonial_list_for_brand
 from testimonials.services.decisions import testimonial_approve, testimonial_reject
 
 
@@ -35,12 +35,7 @@ def _brand_for(request, slug: str | None):
 
 
 def _testimonial_for(request, public_id: str) -> Testimonial:
-    brands = api_brands(request)
-    return get_object_or_404(
-        Testimonial.objects.select_related("brand", "form").prefetch_related("tags", "media"),
-        brand__in=brands,
-        public_id=public_id,
-    )
+    return testimonial_get_in_brands(brands=api_brands(request), public_id=public_id)
 
 
 def _decide(call):
@@ -56,16 +51,14 @@ class TestimonialListApi(APIView):
     def get(self, request):
         filters = ListFilters(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        brand = _brand_for(request, filters.validated_data.get("brand"))
-        items = (
-            Testimonial.objects.filter(brand=brand).select_related("brand", "form").prefetch_related("tags", "media")
+        wanted = filters.validated_data
+        brand = _brand_for(request, wanted.get("brand"))
+        items = testimonial_list_for_brand(
+            brand=brand,
+            state=wanted.get("state"),
+            rating=wanted.get("rating"),
+            updated_since=wanted.get("updated_since"),
         )
-        if "state" in filters.validated_data:
-            items = items.filter(state=filters.validated_data["state"])
-        if "rating" in filters.validated_data:
-            items = items.filter(rating=filters.validated_data["rating"])
-        if "updated_since" in filters.validated_data:
-            items = items.filter(updated_at__gte=filters.validated_data["updated_since"])
         paginator = NewestFirst()
         page = paginator.paginate_queryset(items, request, view=self)
         return paginator.get_paginated_response(TestimonialOutput(page, many=True).data)

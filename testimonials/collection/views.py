@@ -30,9 +30,13 @@ from testimonials.collection.uploads import (
     upload_session_open,
 )
 from testimonials.errors import ApplicationError
-from testimonials.models import CollectionForm, FieldMode, Testimonial
+from testimonials.models import CollectionForm, FieldMode
 from testimonials.security import frame_ancestors, page_csp
-from testimonials.selectors import collection_form_get_public
+from testimonials.selectors import (
+    collection_form_get_public,
+    testimonial_referral_code_exists,
+    testimonial_referral_code_for_submission,
+)
 
 log = logging.getLogger(__name__)
 
@@ -197,11 +201,7 @@ def _submit(request: HttpRequest, form: CollectionForm) -> HttpResponse:
     # service returns the first row). With kept uploads, answer before looking for their sessions:
     # the first submit consumed them.
     if any(data.get(f"{kind}_upload") for kind in MEDIA_KINDS):
-        existing = (
-            Testimonial.objects.filter(submission_key=token.submission_key, form=form)
-            .values_list("referral_code", flat=True)
-            .first()
-        )
+        existing = testimonial_referral_code_for_submission(submission_key=token.submission_key, form=form)
         if existing is not None:
             return HttpResponseRedirect(_thanks_url(form, existing, request), status=303)
 
@@ -280,7 +280,7 @@ def collect_thanks(request: HttpRequest, brand_slug: str, form_slug: str) -> Htt
     share = None
     code = request.GET.get("r", "")[:16]
     website = form.brand.website
-    if code and website and Testimonial.objects.filter(referral_code=code, form=form).exists():
+    if code and website and testimonial_referral_code_exists(code=code, form=form):
         url = share_url(website, code)
         text = f"I just left a testimonial for {form.brand.name}. Check them out:"
         share = {

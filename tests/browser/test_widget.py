@@ -228,14 +228,13 @@ def test_it_refuses_to_be_framed_by_a_site_the_brand_did_not_allow(page, host, l
 
 
 def test_it_shows_a_newly_approved_testimonial_after_the_publish_task_runs(
-    page, host, live_server, shop, alice, monkeypatch
+    page, host, live_server, shop, alice, fake_broker
 ):
     widget = WidgetFactory(brand=shop, layout=Widget.Layout.WALL, order=Widget.Order.NEWEST)
     _iframe, frame = _embed(page, host, live_server, widget, path="/before")
     assert "Fresh from the roaster" not in frame.locator("#vouch").inner_text()
 
-    queued = []
-    monkeypatch.setattr("testimonials.queue.enqueue_widget_publish", lambda wid, countdown=0: queued.append(wid))
+    queued = fake_broker.sent["widget_publish_task"]
     item = TestimonialFactory(
         brand=shop, text="Fresh from the roaster, and it shows.", state=Testimonial.State.PENDING_REVIEW
     )
