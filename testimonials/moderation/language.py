@@ -126,3 +126,30 @@ def _latin_language(sample: str) -> str:
     if best_score < MIN_EVIDENCE or best_score < MARGIN * runner_up:
         return ""
     return best
+
+
+# The languages detect_language() can answer, by name (admin labels, "not scored" reasons, widget filters).
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "de": "German",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "ru": "Russian",
+    "uk": "Ukrainian",
+    "el": "Greek",
+    "he": "Hebrew",
+    "ar": "Arabic",
+    "ko": "Korean",
+    "ja": "Japanese",
+    "zh": "Chinese",
+    "th": "Thai",
+    "hi": "Hindi",
+}
+
+
+def language_name(code: str) -> str:
+    """'Japanese' for "ja"; an unknown code as it is; "" for unknown."""
+    return LANGUAGE_NAMES.get(code, code)
