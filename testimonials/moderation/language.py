@@ -37,18 +37,22 @@ _COMMON_WORDS = {
         erg""",
 }
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_ASCII_LETTER = re.compile("[A-Za-z]")
+_ASCII_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")  # _WORD for lower-case ASCII text, faster
+_NON_ASCII = re.compile("[^\x00-\x7f]")
 # A unique word counts 1; a word shared by n languages counts 1/n.
 MIN_EVIDENCE = 1.0
 MARGIN = 1.5
 
 
 @lru_cache(maxsize=1)
-def _word_index() -> dict[str, list[str]]:
+def _word_index() -> dict[str, tuple[tuple[str, float], ...]]:
+    """Each common word's languages, with the evidence it gives each: 1/n for a word of n languages."""
     index: dict[str, list[str]] = {}
     for lang, words in _COMMON_WORDS.items():
         for word in words.split():
             index.setdefault(word, []).append(lang)
-    return index
+    return {word: tuple((lang, 1.0 / len(langs)) for lang in langs) for word, langs in index.items()}
 
 
 def _script(ch: str) -> str:
@@ -79,9 +83,11 @@ def detect_language(text: str) -> str:
     sample = text[:2000]
     counts: dict[str, int] = {}
     if sample.isascii():
-        counts["LATIN"] = sum(ch.isalpha() for ch in sample)
+        counts["LATIN"] = 1 if _ASCII_LETTER.search(sample) else 0
     else:
-        for ch in sample:
+        # ASCII letters are counted at once; only the others are looked up one by one.
+        counts["LATIN"] = len(_ASCII_LETTER.findall(sample))
+        for ch in _NON_ASCII.findall(sample):
             if ch.isalpha():
                 script = _script(ch)
                 counts[script] = counts.get(script, 0) + 1
@@ -113,11 +119,11 @@ def detect_language(text: str) -> str:
 def _latin_language(sample: str) -> str:
     index = _word_index()
     scores: dict[str, float] = {}
-    for word in _WORD.findall(sample.lower()):
-        langs = index.get(word)
-        if langs:
-            for lang in langs:
-                scores[lang] = scores.get(lang, 0.0) + 1.0 / len(langs)
+    lower = sample.lower()
+    for evidence in map(index.get, (_ASCII_WORD if lower.isascii() else _WORD).findall(lower)):
+        if evidence:
+            for lang, weight in evidence:
+                scores[lang] = scores.get(lang, 0.0) + weight
     if not scores:
         return ""
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)

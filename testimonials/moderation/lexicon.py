@@ -40,7 +40,10 @@ NUMBER_WORDS = (
 )
 # Between the words of a phrase: spaces, or a comma, colon or exclamation mark with spaces.
 _GAP = r"[\s,;:!]+"
-_ANY_WORDS = r"(?:[^\s]+[\s,;:!]+){0,3}"  # "~": up to three other words, bounded
+# "~": up to three other words, bounded. Never across SEPARATOR, which stands between the sentences of a
+# text scored together (scoring.score_sentences): no gap or word of a phrase matches it.
+SEPARATOR = "\x00"
+_ANY_WORDS = r"(?:[^\s\x00]+[\s,;:!]+){0,3}"
 _NUMBER = rf"(?:\d[\d.,]*%?|{NUMBER_WORDS})"
 _QUOTE = "['\u2018\u2019\"\u201c\u201d]"
 
@@ -54,6 +57,7 @@ class Phrase:
     pattern: str  # as written in the data file
     valence: float
     kind: str
+    topic: str = ""  # the built-in topic it is about, if any ("never arrived": delivery)
 
 
 def _split_top(text: str, separator: str) -> list[str]:
@@ -100,7 +104,8 @@ def compile_phrase(phrase: str, *, anchored: bool = True) -> str:
         raise PhraseError("empty phrase")
     start = ""
     if phrase.startswith("^"):
-        start, phrase = r"^[\s'\"(\u2018\u201c]*", phrase[1:].strip()
+        # Opens a sentence: the matcher tries it at a sentence's start only, where quotes may come first.
+        start, phrase = r"[\s'\"(\u2018\u201c]*", phrase[1:].strip()
     tokens = [t for t in _split_top(phrase, " ") if t]
     out: list[str] = []
     gap, started = _GAP, False  # started: a required word is in; until then optional words carry their gap
@@ -146,17 +151,19 @@ def review_words() -> dict[str, float]:
 def review_phrases() -> tuple[Phrase, ...]:
     phrases = []
     for number, row in enumerate(_data_lines(PHRASES_FILE), start=1):
-        if len(row) != 3 or row[1] not in CUE_KINDS:
-            raise PhraseError(f"{PHRASES_FILE.name} entry {number}: want 'valence<TAB>kind<TAB>phrase', got {row!r}")
+        if len(row) not in (3, 4) or row[1] not in CUE_KINDS:
+            raise PhraseError(
+                f"{PHRASES_FILE.name} entry {number}: want 'valence<TAB>kind<TAB>phrase[<TAB>topic]', got {row!r}"
+            )
         compile_phrase(row[2])  # fail at load time, naming the entry
-        phrases.append(Phrase(row[2], float(row[0]), row[1]))
+        phrases.append(Phrase(row[2], float(row[0]), row[1], row[3] if len(row) == 4 else ""))
     return tuple(phrases)
 
 
 @lru_cache(maxsize=1)
 def outcome_words() -> dict[str, list[str]]:
-    """The outcome lists as written: {"good": [...], "bad": [...], "up": [...], "down": [...]}."""
-    found: dict[str, list[str]] = {"good": [], "bad": [], "up": [], "down": []}
+    """The outcome lists as written: {"good": [...], "bad": [...], "up": [...], "down": [...], "price": [...]}."""
+    found: dict[str, list[str]] = {"good": [], "bad": [], "up": [], "down": [], "price": []}
     for line in OUTCOMES_FILE.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
@@ -215,3 +222,110 @@ def _undouble(stem: str) -> str:
     if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in _DOUBLE_KEPT and stem[-1].isalpha():
         return stem[:-1]
     return stem
+
+
+def first_words(phrase: str) -> tuple[frozenset[str], tuple[str, ...], bool]:
+    """Where a phrase can start: (leading texts, word prefixes, anything else), lower-case.
+
+    A leading text is as many literal words as the phrase starts with (up to three: "to die for",
+    "had to chase"), so that a phrase opening with a common word ("to", "the") is only tried where
+    the whole opening is there. "anything else" is True when it starts with "~", so the matcher tries
+    it at every word. Used to try a phrase only where the sentence has one of its openings.
+    """
+    tokens = [t for t in _split_top(phrase.strip().removeprefix("^").strip(), " ") if t]
+    leads = [""]
+    for depth, token in enumerate(tokens[:3]):
+        alternatives = _literal_alternatives(token)
+        if alternatives is None or len(leads) * len(alternatives) > 64:
+            break
+        leads = [f"{lead} {alt}".strip() for lead in leads for alt in alternatives]
+        if depth == 0 and len(tokens) == 1:
+            break
+    if leads != [""]:
+        return frozenset(leads), (), False
+    return _first_words(phrase)
+
+
+def _literal_alternatives(token: str) -> list[str] | None:
+    """The texts a token stands for when it is only literal words ("word", "(a b|c)"), else None."""
+    if token.endswith(")?") or token in ("~", "#", "<q>") or token.endswith("*"):
+        return None
+    if token.startswith("("):
+        alternatives = _split_top(token[1:-1], "|")
+        if any(not alt.strip() or any(ch in alt for ch in "()~#*<|") for alt in alternatives):
+            return None
+        return [" ".join(alt.lower().split()) for alt in alternatives]
+    return [token.lower()]
+
+
+def _first_words(phrase: str) -> tuple[frozenset[str], tuple[str, ...], bool]:
+    """(first words, word prefixes, anything else) of a phrase whose opening is not only literal words."""
+    phrase = phrase.strip().removeprefix("^").strip()
+    tokens = [t for t in _split_top(phrase, " ") if t]
+    words: set[str] = set()
+    prefixes: list[str] = []
+    other = False
+    for token in tokens:
+        optional = token.endswith(")?")
+        token = token[:-1] if optional else token
+        if token == "~":
+            other = True  # "~ x": any word may start it
+            break
+        if token == "#":
+            # Number words open it, and digits; not "a" ("a few"), which opens nearly every sentence.
+            words.update(w for w in NUMBER_WORDS.split("|") if not w.startswith("a "))
+            prefixes.extend("0123456789")
+        elif token == "<q>":
+            prefixes.extend("'\u2018\u2019\"\u201c\u201d")
+        elif token.startswith("("):
+            for alternative in _split_top(token[1:-1], "|"):
+                w, p, o = _first_words(alternative)
+                words |= w
+                prefixes.extend(p)
+                other = other or o
+        elif token.endswith("*"):
+            prefixes.append(token[:-1].lower())
+        else:
+            words.add(token.lower())
+        if not optional:
+            break
+    return frozenset(words), tuple(prefixes), other
+
+
+def word_trie_pattern(words, prefixes=(), *, overlapping: bool = False) -> str:
+    """One regular expression matching any of `words` (or any word starting with one of `prefixes`) as a
+    whole word, shaped as a trie: `re` tries alternatives one by one, and sharing prefixes keeps a scan
+    over a sentence fast. `overlapping`: a lookahead, so that every start is found (group 1 holds the
+    words), even inside a longer match ("not worth" and then "worth")."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def shape(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + shape(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    body = shape(trie)
+    starts = [re.escape(prefix) + r"[\w'-]*" for prefix in prefixes]
+    alternatives = "|".join(([body] if body else []) + starts) or "(?!)"
+    if overlapping:
+        return r"(?<![\w'-])(?=(" + alternatives + r")(?![\w'-]))"
+    return r"(?<![\w'-])(?:" + alternatives + r")(?![\w'-])"
+
+
+def written_forms(base: str) -> set[str]:
+    """Written forms whose base form is `base` (the regular ones: base_form undone)."""
+    forms = {base, base + "e", base + "s", base + "es", base + "ed", base + "d", base + "ing", base + "'s"}
+    forms |= {base + "e's", base + "er", base + "ers", base + "es's"}
+    if base:
+        forms |= {base + base[-1] + "ed", base + base[-1] + "ing"}
+    if base.endswith("y"):
+        forms |= {base[:-1] + "ies", base[:-1] + "ied"}
+    return {form for form in forms if base_form(form) == base} | {base}
