@@ -95,7 +95,7 @@ class Cue(NamedTuple):
 class SentenceScore(NamedTuple):
     score: float  # VADER's compound, -1..1
     cues: list[Cue]
-    words: list[str]  # what VADER scored, one per whitespace-separated word (not to be changed)
+    words: list[str]  # what VADER scored, one per whitespace-separated word, with punctuation (not to be changed)
     valences: list[float]  # VADER's valence of each word, after its "but" rule (not to be changed)
 
 
@@ -141,11 +141,12 @@ class _SentiText:
     """What VADER's scoring reads of its SentiText (words, and whether only some are in capitals), built
     with the same rules at C speed: SentiText strips each word with a Python call."""
 
-    __slots__ = ("is_cap_diff", "text", "words_and_emoticons")
+    __slots__ = ("is_cap_diff", "text", "words_and_emoticons", "written")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        words = _Words(w if len(s := w.strip(_PUNCTUATION)) <= 2 else s for w in text.split())
+        self.written = text.split()  # with their punctuation (a clause ends at a comma)
+        words = _Words(w if len(s := w.strip(_PUNCTUATION)) <= 2 else s for w in self.written)
         words.lower = [w.lower() for w in words]
         self.words_and_emoticons = words
         capitals = sum(map(str.isupper, words))
@@ -171,7 +172,8 @@ class _Analyzer(SentimentIntensityAnalyzer):
         self.emoji_table = str.maketrans(table)
 
     def score(self, text: str) -> tuple[float, list[str], list[float]]:
-        """(compound, words, valences): what polarity_scores computes, its parts kept."""
+        """(compound, words, valences): what polarity_scores computes, its parts kept. `words` are as
+        written, punctuation included, one per valence."""
         text = (text if text.isascii() else text.translate(self.emoji_table)).strip()  # ASCII holds no emoji
         sentitext = _SentiText(text)
         words = sentitext.words_and_emoticons
@@ -190,7 +192,7 @@ class _Analyzer(SentimentIntensityAnalyzer):
                 self.sentiment_valence(0, sentitext, item, i, valences)
         if "but" in lowers:
             valences = self._but_check(words, valences)
-        return self.compound(valences, text), words, valences
+        return self.compound(valences, text), sentitext.written, valences
 
     @staticmethod
     def _lower(words) -> list[str]:
