@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
 from django.db.models import (
     Avg,
     Count,
@@ -205,6 +206,7 @@ class DashboardStats:
     per_form: list[tuple[str, int]]  # (form title, submissions), most first
     moderation_buckets: dict[str, int]  # "under 1 hour" ... -> decided items
     moderation_average: timedelta | None
+    flags: dict[str, int]  # flag code -> testimonials received in the window carrying it, most first
     since: datetime
 
 
@@ -219,41 +221,74 @@ MODERATION_BUCKETS = (
 def dashboard_stats_for_brands(
     *, brand_ids: list[int] | None, now: datetime | None = None, weeks: int = 12
 ) -> DashboardStats:
-    """Counts, ratings, sentiment over time, submissions per form and time to moderation.
+    """Counts, ratings, sentiment over time, submissions per form, time to moderation and flags.
 
-    `brand_ids=None` means every brand (superusers). Four grouped queries whatever the row count:
+    `brand_ids=None` means every brand (superusers). Five grouped queries whatever the row count:
     totals come from testimonial_dashboard_idx alone, the recent window from the created_at indexes.
     Time to moderation covers testimonials received in the window that a person or rule decided.
     """
     now = now or timezone.now()
     since = (now - timedelta(weeks=weeks)).replace(hour=0, minute=0, second=0, microsecond=0)
     qs = Testimonial.objects.all() if brand_ids is None else Testimonial.objects.filter(brand_id__in=brand_ids)
+    by_state, by_form = _totals(qs)
+    distribution = _rating_distribution(qs)
+    rating_count = sum(distribution.values())
+    recent = _recent_window(qs, since)
+    return DashboardStats(
+        by_state=by_state,
+        rating_count=rating_count,
+        rating_average=sum(r * n for r, n in distribution.items()) / rating_count if rating_count else None,
+        rating_distribution=distribution,
+        sentiment_by_week=_weekly_series(recent.sentiment_by_week, since=since, now=now, weeks=weeks),
+        per_form=_per_form(by_form, many_brands=brand_ids is None or len(brand_ids) > 1),
+        moderation_buckets={label: recent.buckets[i] for i, (label, _) in enumerate(MODERATION_BUCKETS)},
+        moderation_average=recent.waited_total / recent.decided if recent.decided else None,
+        flags=_flag_counts(brand_ids, since),
+        since=since,
+    )
 
+
+def _totals(qs: QuerySet[Testimonial]) -> tuple[dict[str, int], dict[int | None, int]]:
+    """Testimonials per state and per form, in one grouped query (testimonial_dashboard_idx)."""
     by_state = dict.fromkeys(Testimonial.State.values, 0)
     by_form: dict[int | None, int] = {}
     for row in qs.values("state", "form_id").annotate(n=Count("*")).order_by():
         by_state[row["state"]] += row["n"]
         by_form[row["form_id"]] = by_form.get(row["form_id"], 0) + row["n"]
+    return by_state, by_form
 
+
+def _rating_distribution(qs: QuerySet[Testimonial]) -> dict[int, int]:
+    """Stars 1..5 -> eligible reviews (FTC: every genuine review counts)."""
     distribution = dict.fromkeys(range(1, 6), 0)
     for row in qs.rating_eligible().values("rating").annotate(n=Count("*")).order_by():
         distribution[row["rating"]] = row["n"]
-    rating_count = sum(distribution.values())
-    average = sum(r * n for r, n in distribution.items()) / rating_count if rating_count else None
+    return distribution
 
+
+def _per_form(by_form: dict[int | None, int], *, many_brands: bool) -> list[tuple[str, int]]:
     top_forms = sorted(by_form.items(), key=lambda pair: -pair[1])[:12]
     forms = CollectionForm.objects.select_related("brand").in_bulk([f for f, _ in top_forms if f is not None])
-    many = brand_ids is None or len(brand_ids) > 1
-    per_form = [
-        (
-            (f"{forms[f].title} ({forms[f].brand.name})" if many else forms[f].title)
-            if f in forms
-            else "No form (imported or deleted)",
-            n,
-        )
-        for f, n in top_forms
-    ]
 
+    def label(form_id: int | None) -> str:
+        if form_id not in forms:
+            return "No form (imported or deleted)"
+        form = forms[form_id]
+        return f"{form.title} ({form.brand.name})" if many_brands else form.title
+
+    return [(label(form_id), n) for form_id, n in top_forms]
+
+
+@dataclass
+class _Recent:
+    sentiment_by_week: dict[date, dict[str, int]]
+    buckets: list[int]
+    decided: int
+    waited_total: timedelta
+
+
+def _recent_window(qs: QuerySet[Testimonial], since: datetime) -> _Recent:
+    """Sentiment per week and time to a decision for testimonials received since `since`, in one query."""
     waited = ExpressionWrapper(F("decided_at") - F("created_at"), output_field=DurationField())
     aggregates = {"n": Count("*"), "decided": Count("decided_at"), "waited_sum": Sum("waited")}
     lower = timedelta(0)
@@ -261,44 +296,59 @@ def dashboard_stats_for_brands(
         condition = Q(waited__gte=lower) if upper is None else Q(waited__gte=lower, waited__lt=upper)
         aggregates[f"bucket{i}"] = Count("id", filter=condition)
         lower = upper or lower
-    recent = (
+    rows = (
         qs.filter(created_at__gte=since)
         .annotate(week=TruncWeek("created_at"), waited=waited)
         .values("week", "sentiment_label")
         .annotate(**aggregates)
         .order_by()
     )
-    weeks_seen: dict[date, dict[str, int]] = {}
-    buckets = [0] * len(MODERATION_BUCKETS)
-    decided_count, waited_total = 0, timedelta(0)
-    for row in recent:
+    recent = _Recent(sentiment_by_week={}, buckets=[0] * len(MODERATION_BUCKETS), decided=0, waited_total=timedelta(0))
+    for row in rows:
         week = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
         if row["sentiment_label"]:
-            weeks_seen.setdefault(week, dict.fromkeys(Testimonial.Sentiment.values, 0))[row["sentiment_label"]] = row[
-                "n"
-            ]
-        decided_count += row["decided"]
-        waited_total += row["waited_sum"] or timedelta(0)
-        for i in range(len(buckets)):
-            buckets[i] += row[f"bucket{i}"]
+            counts = recent.sentiment_by_week.setdefault(week, dict.fromkeys(Testimonial.Sentiment.values, 0))
+            counts[row["sentiment_label"]] = row["n"]
+        recent.decided += row["decided"]
+        recent.waited_total += row["waited_sum"] or timedelta(0)
+        for i in range(len(recent.buckets)):
+            recent.buckets[i] += row[f"bucket{i}"]
+    return recent
+
+
+def _weekly_series(
+    seen: dict[date, dict[str, int]], *, since: datetime, now: datetime, weeks: int
+) -> list[tuple[date, dict[str, int]]]:
+    """Every week from `since` to now, oldest first, empty weeks included."""
     first_week = (since - timedelta(days=since.weekday())).date()
-    sentiment_by_week = []
+    series = []
     for i in range(weeks + 1):
         week = first_week + timedelta(weeks=i)
         if week > now.date():
             break
-        sentiment_by_week.append((week, weeks_seen.get(week, dict.fromkeys(Testimonial.Sentiment.values, 0))))
-    moderation = {f"bucket{i}": n for i, n in enumerate(buckets)}
-    moderation["average"] = waited_total / decided_count if decided_count else None
+        series.append((week, seen.get(week, dict.fromkeys(Testimonial.Sentiment.values, 0))))
+    return series
 
-    return DashboardStats(
-        by_state=by_state,
-        rating_count=rating_count,
-        rating_average=average,
-        rating_distribution=distribution,
-        sentiment_by_week=sentiment_by_week,
-        per_form=per_form,
-        moderation_buckets={label: moderation[f"bucket{i}"] for i, (label, _) in enumerate(MODERATION_BUCKETS)},
-        moderation_average=moderation["average"],
-        since=since,
-    )
+
+def _flag_counts(brand_ids: list[int] | None, since: datetime) -> dict[str, int]:
+    """Flag code -> testimonials received since `since` carrying it, most first (one query over the JSON)."""
+    table = Testimonial._meta.db_table
+    if connection.vendor == "postgresql":
+        source = f"{table} t CROSS JOIN LATERAL jsonb_array_elements(t.flags) f"
+        code = "f ->> 'code'"
+    else:
+        source = f"{table} t, json_each(t.flags) f"
+        code = "json_extract(f.value, '$.code')"
+    where, params = "t.created_at >= %s", [since]
+    if brand_ids is not None:
+        if not brand_ids:
+            return {}
+        where += f" AND t.brand_id IN ({', '.join(['%s'] * len(brand_ids))})"
+        params += list(brand_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {code} AS code, COUNT(DISTINCT t.id) FROM {source} WHERE {where} GROUP BY code",  # noqa: S608
+            params,
+        )
+        counts = {row[0]: row[1] for row in cursor.fetchall() if row[0]}
+    return dict(sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])))

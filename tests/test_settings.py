@@ -81,3 +81,20 @@ def test_it_passes_the_deployment_checklist_with_production_variables(tmp_path):
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_importing_settings_writes_nothing_to_disk_and_the_app_makes_its_folders_at_start(tmp_path):
+    var = tmp_path / "fresh-var"
+    imported = _load_module_only({"DEBUG": "true", "VOUCH_VAR_DIR": str(var)})
+    assert imported.returncode == 0, imported.stderr
+    assert not var.exists()
+    started = _load({"DEBUG": "true", "VOUCH_VAR_DIR": str(var)})
+    assert started.returncode == 0, started.stderr
+    assert (var / "static").is_dir() and (var / "broker" / "queue").is_dir()
+
+
+def _load_module_only(env: dict) -> subprocess.CompletedProcess:
+    script = "import importlib; importlib.import_module('config.settings')"
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env={**BASE_ENV, **env}, capture_output=True, text=True, timeout=60
+    )

@@ -9,15 +9,18 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from testimonials.models import Testimonial
+from testimonials.moderation import flags as flag_codes
 from testimonials.selectors import DashboardStats
 
+State = Testimonial.State
+# One colour per state (a test fails when a state has none); flag colours come from moderation/flags.py.
 STATE_COLOURS = {
-    "received": "#94a3b8",
-    "processing": "#60a5fa",
-    "pending_review": "#f59e0b",
-    "approved": "#16a34a",
-    "rejected": "#dc2626",
-    "failed": "#7c3aed",
+    State.RECEIVED: "#94a3b8",
+    State.PROCESSING: "#60a5fa",
+    State.PENDING_REVIEW: "#f59e0b",
+    State.APPROVED: "#16a34a",
+    State.REJECTED: "#dc2626",
+    State.FAILED: "#7c3aed",
 }
 SENTIMENT_COLOURS = {"positive": "#16a34a", "neutral": "#94a3b8", "negative": "#dc2626"}
 BAR_COLOUR = "#4f46e5"
@@ -131,10 +134,9 @@ def stacked_columns(weeks: list, *, title: str, width: int = 560, height: int = 
 
 
 def charts(stats: DashboardStats) -> dict[str, SafeString]:
-    states = Testimonial.State
     return {
         "states": bar_chart(
-            [Bar(label, stats.by_state.get(value, 0), STATE_COLOURS[value]) for value, label in states.choices],
+            [Bar(label, stats.by_state.get(value, 0), STATE_COLOURS[value]) for value, label in State.choices],
             title="Testimonials by state",
         ),
         "ratings": bar_chart(
@@ -146,6 +148,10 @@ def charts(stats: DashboardStats) -> dict[str, SafeString]:
         "moderation": bar_chart(
             [Bar(label, n, "#0ea5e9") for label, n in stats.moderation_buckets.items()],
             title="Time from submission to decision",
+        ),
+        "flags": bar_chart(
+            [Bar(flag_codes.label(code), n, flag_codes.colour(code)) for code, n in stats.flags.items()],
+            title="Why testimonials were flagged",
         ),
     }
 

@@ -9,25 +9,9 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from testimonials.models import MediaAsset, Testimonial
+from testimonials.moderation import flags as flag_codes
 
 EXCERPT_LENGTH = 160
-
-# The pipeline's stable flag codes (testimonials/moderation/rules.py); unknown codes show as they are.
-FLAG_LABELS = {
-    "profanity": "Profanity",
-    "blocklist": "Blocked word",
-    "link": "Link",
-    "spam_phrase": "Spam wording",
-    "repeated_chars": "Repeated characters",
-    "shouting": "Shouting",
-    "gibberish": "Gibberish",
-    "email": "Email address",
-    "phone": "Phone number",
-    "duplicate": "Duplicate",
-    "rating_mismatch": "Rating and text disagree",
-    "too_short": "Too short",
-    "too_long": "Too long",
-}
 
 
 def stars(rating: int | None) -> SafeString:
@@ -43,11 +27,8 @@ def stars(rating: int | None) -> SafeString:
 
 
 def evidence_of(flags: list) -> list[str]:
-    words: list[str] = []
-    for flag in flags or []:
-        if isinstance(flag, dict):
-            words.extend(str(w) for w in flag.get("evidence") or [] if str(w).strip())
-    return words
+    """The words flags found in the text, to mark where they occur (flags.py says which flags find words)."""
+    return flag_codes.text_evidence(flags)
 
 
 def marked(text: str, words: list[str]) -> SafeString:
@@ -98,7 +79,7 @@ def state_badge(item: Testimonial) -> SafeString:
 
 def flag_chips(flags: list) -> SafeString:
     chips = [
-        (f.get("code", ""), FLAG_LABELS.get(f.get("code", ""), f.get("code", "flag")), f.get("reason", ""))
+        (f.get("code", ""), flag_codes.label(f.get("code", "") or "flag"), f.get("reason", ""))
         for f in flags or []
         if isinstance(f, dict)
     ]

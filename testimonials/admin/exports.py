@@ -10,21 +10,19 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from testimonials.collection.fields import TESTIMONIAL_FIELDS
 from testimonials.models import Testimonial
 
+# The customer's own fields come from their one declaration (collection/fields.py), then what Vouch added.
+CUSTOMER_COLUMNS = [spec.name for spec in TESTIMONIAL_FIELDS]
 COLUMNS = [
     "public_id",
     "brand",
     "form",
     "source",
     "state",
-    "rating",
-    "author_name",
-    "author_email",
-    "author_title",
-    "author_company",
-    "author_url",
-    "text",
+    *CUSTOMER_COLUMNS,
+    "answers",
     "public_text",
     "highlight",
     "sentiment_label",
@@ -52,13 +50,8 @@ def _row(item: Testimonial) -> dict:
         "form": item.form.slug if item.form else "",
         "source": item.source,
         "state": item.state,
-        "rating": item.rating,
-        "author_name": item.author_name,
-        "author_email": item.author_email,
-        "author_title": item.author_title,
-        "author_company": item.author_company,
-        "author_url": item.author_url,
-        "text": item.text,
+        **{name: getattr(item, name) for name in CUSTOMER_COLUMNS},
+        "answers": [a for a in item.answers or [] if isinstance(a, dict)],
         "public_text": item.public_text,
         "highlight": item.highlight,
         "sentiment_label": item.sentiment_label,
@@ -85,7 +78,10 @@ def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        value = ", ".join(str(v) for v in value)
+        # Answers to the form's questions read "question: answer" in a spreadsheet cell.
+        value = "; ".join(
+            f"{v.get('prompt', '')}: {v.get('answer', '')}" if isinstance(v, dict) else str(v) for v in value
+        )
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 

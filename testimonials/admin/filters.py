@@ -6,9 +6,9 @@ from django.contrib import admin
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 
-from testimonials.admin.display import FLAG_LABELS
 from testimonials.admin.scoping import ScopedRelatedFilter
 from testimonials.models import CollectionForm, MediaAsset, Tag, Testimonial
+from testimonials.moderation.flags import FLAGS
 from testimonials.selectors import NEEDS_HUMAN_STATES
 
 QUEUE = "queue"
@@ -122,7 +122,7 @@ class FlagFilter(admin.SimpleListFilter):
     parameter_name = "flag"
 
     def lookups(self, request, model_admin):
-        return [("any", "Any flag"), ("none", "No flag"), *FLAG_LABELS.items()]
+        return [("any", "Any flag"), ("none", "No flag"), *((code, flag.label) for code, flag in FLAGS.items())]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -130,7 +130,7 @@ class FlagFilter(admin.SimpleListFilter):
             return queryset.exclude(flags=[])
         if value == "none":
             return queryset.filter(flags=[])
-        if value in FLAG_LABELS:
+        if value in FLAGS:
             return queryset.filter(_has_flag(value))
         return queryset
 

@@ -35,6 +35,7 @@ from testimonials.admin.filters import (
 from testimonials.admin.scoping import BrandFilter, BrandScopedAdmin, ReadOnlyMixin, roles_for, scope
 from testimonials.errors import ApplicationError
 from testimonials.models import AuditEvent, Brand, MediaAsset, Testimonial
+from testimonials.moderation import flags as flag_codes
 from testimonials.selectors import (
     EDIT_ROLES,
     dashboard_stats_for_brands,
@@ -208,7 +209,7 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
             return "Nothing was flagged."
         rows = [
             (
-                display.FLAG_LABELS.get(f.get("code", ""), f.get("code", "")),
+                flag_codes.label(f.get("code", "")),
                 f.get("reason", ""),
                 f.get("action", ""),
                 ", ".join(str(w) for w in f.get("evidence") or []),

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from testimonials.collection.fields import TESTIMONIAL_FIELDS
 from testimonials.models import MediaAsset, Testimonial
 
 
@@ -42,13 +43,8 @@ class TestimonialOutput(serializers.ModelSerializer):
             "form",
             "source",
             "state",
-            "author_name",
-            "author_email",
-            "author_title",
-            "author_company",
-            "author_url",
-            "rating",
-            "text",
+            # The customer's own fields, from their one declaration (collection/fields.py).
+            *(spec.name for spec in TESTIMONIAL_FIELDS),
             "public_text",
             "answers",
             "highlight",

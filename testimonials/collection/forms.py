@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 
 from testimonials.collection.abuse import HONEYPOT_FIELD
+from testimonials.collection.fields import BY_NAME, CustomerField, Kind, asked, mode_of
 from testimonials.collection.submission import MediaUpload, SubmissionData
 from testimonials.collection.uploads import (
     EXPECT,
@@ -26,12 +27,10 @@ from testimonials.media.errors import MediaRejected
 from testimonials.media.sniff import sniff
 from testimonials.models import CollectionForm, FieldMode
 
-NAME_MAX = 120
 ANSWER_MAX = 1000
 REFERRAL_MAX = 16
 # Fields shown with a hint under their label (templates/testimonials/collect/form.html).
 HINTED_FIELDS = {"text", "author_email", "author_url"}
-MEDIA_LABELS = {"avatar": "Your picture", "photo": "A photo", "video": "A short video"}
 
 
 @dataclass
@@ -43,6 +42,67 @@ class AcceptedMedia:
     original_name: str
     file: File | None = None
     session: UploadSession | None = None
+
+
+def _rating(spec: CustomerField, cf: CollectionForm, required: bool) -> forms.Field:
+    return forms.TypedChoiceField(
+        label=spec.label,
+        choices=[(str(n), f"{n} star{'s' if n > 1 else ''}") for n in range(1, 6)],
+        coerce=int,
+        required=required,
+        empty_value=None,
+        widget=forms.RadioSelect,
+        error_messages={"required": spec.required, "invalid_choice": "Please choose between 1 and 5 stars."},
+    )
+
+
+def _long_text(spec: CustomerField, cf: CollectionForm, required: bool) -> forms.Field:
+    return forms.CharField(
+        label=spec.label,
+        required=required,
+        min_length=cf.text_min_length or None,
+        max_length=cf.text_max_length,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={
+            "required": spec.required,
+            "min_length": f"Please write at least {cf.text_min_length} characters.",
+            "max_length": f"Please keep it under {cf.text_max_length} characters.",
+        },
+    )
+
+
+def _short_text(spec: CustomerField, cf: CollectionForm, required: bool) -> forms.Field:
+    field_class = forms.EmailField if spec.kind == Kind.EMAIL else forms.CharField
+    return field_class(
+        label=spec.label,
+        required=required,
+        max_length=spec.max_length,
+        error_messages={
+            "required": spec.required,
+            "invalid": "Please enter an email address like name@example.com.",
+            "max_length": "Please keep this shorter.",
+        },
+    )
+
+
+def _url(spec: CustomerField, cf: CollectionForm, required: bool) -> forms.Field:
+    return forms.URLField(
+        label=spec.label,
+        required=required,
+        max_length=spec.max_length,
+        assume_scheme="https",
+        validators=[_https_only],
+        error_messages={"required": spec.required, "invalid": "Please enter a web address."},
+    )
+
+
+_FIELD_BUILDERS = {
+    Kind.RATING: _rating,
+    Kind.LONG_TEXT: _long_text,
+    Kind.SHORT_TEXT: _short_text,
+    Kind.EMAIL: _short_text,
+    Kind.URL: _url,
+}
 
 
 def _https_only(value: str) -> None:
@@ -58,9 +118,9 @@ class TestimonialForm(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput, required=False)
     ref = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     author_name = forms.CharField(
-        label="Your name",
-        max_length=NAME_MAX,
-        error_messages={"required": "Please tell us your name.", "max_length": "Please keep your name shorter."},
+        label=BY_NAME["author_name"].label,
+        max_length=BY_NAME["author_name"].max_length,
+        error_messages={"required": BY_NAME["author_name"].required, "max_length": "Please keep your name shorter."},
     )
 
     def __init__(self, *args, collection_form: CollectionForm, upload_refusals: dict | None = None, **kwargs):
@@ -68,94 +128,44 @@ class TestimonialForm(forms.Form):
         self.collection_form = cf = collection_form
         self.upload_refusals = upload_refusals or {}
         self.accepted_media: dict[str, AcceptedMedia] = {}
-        fields = self.fields
-
-        def required(mode: str) -> bool:
-            return mode == FieldMode.REQUIRED
-
-        if cf.rating_mode != FieldMode.OFF:
-            fields["rating"] = forms.TypedChoiceField(
-                label="Your rating",
-                choices=[(str(n), f"{n} star{'s' if n > 1 else ''}") for n in range(1, 6)],
-                coerce=int,
-                required=required(cf.rating_mode),
-                empty_value=None,
-                widget=forms.RadioSelect,
-                error_messages={
-                    "required": "Please choose a star rating.",
-                    "invalid_choice": "Please choose between 1 and 5 stars.",
-                },
-            )
-        if cf.text_mode != FieldMode.OFF:
-            fields["text"] = forms.CharField(
-                label="Your testimonial",
-                required=required(cf.text_mode),
-                min_length=cf.text_min_length or None,
-                max_length=cf.text_max_length,
-                widget=forms.Textarea(attrs={"rows": 6}),
-                error_messages={
-                    "required": "Please write a few words.",
-                    "min_length": f"Please write at least {cf.text_min_length} characters.",
-                    "max_length": f"Please keep it under {cf.text_max_length} characters.",
-                },
-            )
-        for index, prompt in enumerate(cf.prompts or []):
-            fields[f"answer_{index}"] = forms.CharField(
-                label=str(prompt),
-                required=False,
-                max_length=ANSWER_MAX,
-                widget=forms.Textarea(attrs={"rows": 3}),
-                error_messages={"max_length": f"Please keep this answer under {ANSWER_MAX} characters."},
-            )
-        text_fields = {
-            "email_mode": ("author_email", forms.EmailField, "Your email", "Please add your email."),
-            "title_mode": ("author_title", forms.CharField, "Your job title", "Please add your job title."),
-            "company_mode": ("author_company", forms.CharField, "Your company", "Please add your company."),
-        }
-        for mode_name, (name, field_class, label, missing) in text_fields.items():
-            mode = getattr(cf, mode_name)
-            if mode != FieldMode.OFF:
-                fields[name] = field_class(
-                    label=label,
-                    required=required(mode),
-                    max_length=NAME_MAX if name != "author_email" else 254,
-                    error_messages={
-                        "required": missing,
-                        "invalid": "Please enter an email address like name@example.com.",
-                        "max_length": "Please keep this shorter.",
-                    },
-                )
-        if cf.link_mode != FieldMode.OFF:
-            fields["author_url"] = forms.URLField(
-                label="A link (your site or profile)",
-                required=required(cf.link_mode),
-                max_length=200,
-                assume_scheme="https",
-                validators=[_https_only],
-                error_messages={"required": "Please add a link.", "invalid": "Please enter a web address."},
-            )
-        for kind in MEDIA_KINDS:
-            mode = getattr(cf, f"{kind}_mode")
-            if mode == FieldMode.OFF:
-                continue
-            accept = "image/jpeg,image/png,image/webp" if kind != "video" else "video/mp4,video/quicktime,video/webm"
-            fields[kind] = forms.FileField(
-                label=MEDIA_LABELS[kind],
-                required=False,  # may arrive as a kept or resumable upload instead; checked in clean()
-                widget=forms.ClearableFileInput(attrs={"accept": accept}),
-                error_messages={"invalid": "Please choose a file.", "empty": "The file is empty."},
-            )
-            fields[f"{kind}_upload"] = forms.CharField(widget=forms.HiddenInput, required=False, max_length=60)
-        fields["consent_given"] = forms.BooleanField(
+        for spec in asked(cf):
+            if spec.name == "author_name":
+                continue  # declared on the class: every form asks for it
+            required = mode_of(cf, spec) == FieldMode.REQUIRED
+            if spec.kind == Kind.MEDIA:
+                self._add_media_field(spec)
+            else:
+                self.fields[spec.name] = _FIELD_BUILDERS[spec.kind](spec, cf, required)
+            if spec.name == "text":
+                # The form's custom questions sit right under the testimonial.
+                for index, prompt in enumerate(cf.prompts or []):
+                    self.fields[f"answer_{index}"] = forms.CharField(
+                        label=str(prompt),
+                        required=False,
+                        max_length=ANSWER_MAX,
+                        widget=forms.Textarea(attrs={"rows": 3}),
+                        error_messages={"max_length": f"Please keep this answer under {ANSWER_MAX} characters."},
+                    )
+        self.fields["consent_given"] = forms.BooleanField(
             label=cf.consent_text,
             required=True,
             error_messages={"required": "Please agree to share your testimonial before sending it."},
         )
         if cf.marketing_consent_text:
-            fields["marketing_consent"] = forms.BooleanField(label=cf.marketing_consent_text, required=False)
-        fields[HONEYPOT_FIELD] = forms.CharField(required=False, label="Leave this empty")
+            self.fields["marketing_consent"] = forms.BooleanField(label=cf.marketing_consent_text, required=False)
+        self.fields[HONEYPOT_FIELD] = forms.CharField(required=False, label="Leave this empty")
         # Page order, so the error summary lists problems top to bottom.
         self.order_fields(["rating", "text", *[f"answer_{i}" for i in range(len(cf.prompts or []))], "author_name"])
+
+    def _add_media_field(self, spec: CustomerField) -> None:
+        accept = "video/mp4,video/quicktime,video/webm" if spec.name == "video" else "image/jpeg,image/png,image/webp"
+        self.fields[spec.name] = forms.FileField(
+            label=spec.label,
+            required=False,  # may arrive as a kept or resumable upload instead; checked in clean()
+            widget=forms.ClearableFileInput(attrs={"accept": accept}),
+            error_messages={"invalid": "Please choose a file.", "empty": "The file is empty."},
+        )
+        self.fields[f"{spec.name}_upload"] = forms.CharField(widget=forms.HiddenInput, required=False, max_length=60)
 
     # ------------------------------------------------------------------ cleaning
 
@@ -200,8 +210,8 @@ class TestimonialForm(forms.Form):
             self.accepted_media[kind] = AcceptedMedia(
                 kind, session.content_type, session.original_name, session=session
             )
-        elif getattr(self.collection_form, f"{kind}_mode") == FieldMode.REQUIRED:
-            self.add_error(kind, f"Please add {MEDIA_LABELS[kind].lower()}.")
+        elif mode_of(self.collection_form, BY_NAME[kind]) == FieldMode.REQUIRED:
+            self.add_error(kind, BY_NAME[kind].required)
 
     def keep_accepted_files(self) -> None:
         """After an error, keep accepted multipart files as sessions: the page shows them as attached."""

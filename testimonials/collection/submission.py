@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from testimonials import queue
+from testimonials.collection.fields import BY_NAME, FIELDS, Kind, mode_of
 from testimonials.errors import ApplicationError
 from testimonials.lifecycle.events import record
 from testimonials.models import CollectionForm, EventType, FieldMode, MediaAsset, Testimonial
@@ -49,46 +50,34 @@ class SubmissionData:
     flags: list[dict] = field(default_factory=list)
 
 
-# Which submission field each of the form's FieldMode settings governs.
-_MODED_FIELDS = {
-    "rating_mode": ("rating", "a star rating"),
-    "text_mode": ("text", "your testimonial"),
-    "email_mode": ("author_email", "your email"),
-    "title_mode": ("author_title", "your job title"),
-    "company_mode": ("author_company", "your company"),
-    "link_mode": ("author_url", "a link"),
-}
-# (kind, what the customer reads): the form calls the avatar "Your picture".
-_MODED_MEDIA = {
-    "photo_mode": (MediaAsset.Kind.PHOTO, "photo"),
-    "video_mode": (MediaAsset.Kind.VIDEO, "video"),
-    "avatar_mode": (MediaAsset.Kind.AVATAR, "picture of yourself"),
-}
-
-
 def _check_against_form(form: CollectionForm, data: SubmissionData) -> None:
+    """The form's rules (fields.py): what it asks for, requires and refuses; ApplicationError names the field."""
     if not form.is_active:
         raise ApplicationError("This form is no longer accepting testimonials.")
     if not data.author_name.strip():
-        raise ApplicationError("Please tell us your name.", field="author_name")
+        raise ApplicationError(BY_NAME["author_name"].required, field="author_name")
     if not data.consent_given:
         raise ApplicationError("Please agree to share your testimonial before sending it.", field="consent_given")
-    for mode_name, (attr, label) in _MODED_FIELDS.items():
-        mode, value = getattr(form, mode_name), getattr(data, attr)
-        empty = value in (None, "")
-        if mode == FieldMode.REQUIRED and empty:
-            raise ApplicationError(f"Please add {label}.", field=attr)
-        if mode == FieldMode.OFF and not empty:
-            raise ApplicationError(f"This form does not ask for {label}.", field=attr)
     kinds = [m.kind for m in data.media]
-    for mode_name, (kind, label) in _MODED_MEDIA.items():
-        mode = getattr(form, mode_name)
-        if mode == FieldMode.REQUIRED and kind not in kinds:
-            raise ApplicationError(f"Please add a {label}.", field=kind)
-        if mode == FieldMode.OFF and kind in kinds:
-            raise ApplicationError(f"This form does not accept a {label}.", field=kind)
-        if kinds.count(kind) > 1:
-            raise ApplicationError(f"Please send just one {label}.", field=kind)
+    for spec in FIELDS:
+        mode = mode_of(form, spec)
+        if spec.kind == Kind.MEDIA:
+            sent = kinds.count(spec.name)
+            if mode == FieldMode.REQUIRED and not sent:
+                raise ApplicationError(spec.required, field=spec.name)
+            if mode == FieldMode.OFF and sent:
+                raise ApplicationError(f"This form does not accept {spec.noun}.", field=spec.name)
+            if sent > 1:
+                raise ApplicationError(f"Please send just one {spec.one}.", field=spec.name)
+            continue
+        value = getattr(data, spec.name)
+        empty = value is None or (isinstance(value, str) and not value.strip())
+        if mode == FieldMode.REQUIRED and empty:
+            raise ApplicationError(spec.required, field=spec.name)
+        if mode == FieldMode.OFF and not empty:
+            raise ApplicationError(f"This form does not ask for {spec.noun}.", field=spec.name)
+        if spec.max_length and isinstance(value, str) and len(value.strip()) > spec.max_length:
+            raise ApplicationError(f"Please keep {spec.noun} under {spec.max_length} characters.", field=spec.name)
     text = data.text.strip()
     if text and len(text) < form.text_min_length:
         raise ApplicationError(f"Please write at least {form.text_min_length} characters.", field="text")

@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from testimonials.collection import abuse
+from testimonials.collection.fields import BY_NAME, mode_of
 from testimonials.collection.uploads import (
     CHUNK_MAX_BYTES,
     MEDIA_KINDS,
@@ -66,7 +67,7 @@ def collect_upload_start(request: HttpRequest, brand_slug: str, form_slug: str) 
         abuse.form_token_read(token, form_id=form.id)
     except abuse.TokenProblem as problem:
         return _error(problem.message, 403)
-    if kind not in MEDIA_KINDS or getattr(form, f"{kind}_mode") == FieldMode.OFF:
+    if kind not in MEDIA_KINDS or mode_of(form, BY_NAME[kind]) == FieldMode.OFF:
         return _error("This form does not take this kind of file.", 400)
     try:
         session = upload_session_start(form_id=form.id, kind=kind, size=size, original_name=name)

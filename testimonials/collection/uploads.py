@@ -27,11 +27,12 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
 
+from testimonials.collection.fields import MEDIA_FIELDS
 from testimonials.errors import ApplicationError
 from testimonials.media.errors import MediaRejected
 from testimonials.media.sniff import sniff
 
-MEDIA_KINDS = ("avatar", "photo", "video")
+MEDIA_KINDS = tuple(field.name for field in MEDIA_FIELDS)
 EXPECT = {"avatar": "image", "photo": "image", "video": "video"}
 # Room for the text fields and multipart framing around the files of one submission.
 FORM_OVERHEAD_BYTES = 512 * 1024

@@ -8,6 +8,7 @@ measures the fill time, and is the idempotency key that makes a double submit st
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from testimonials.collection import abuse
+from testimonials.collection.fields import BY_NAME, mode_of
 from testimonials.collection.forms import TestimonialForm
 from testimonials.collection.submission import MediaUpload, testimonial_submit
 from testimonials.collection.uploads import (
@@ -31,6 +33,7 @@ from testimonials.collection.uploads import (
 )
 from testimonials.errors import ApplicationError
 from testimonials.models import CollectionForm, FieldMode
+from testimonials.moderation import flags as flag_codes
 from testimonials.security import frame_ancestors, page_csp
 from testimonials.selectors import (
     collection_form_get_public,
@@ -69,7 +72,7 @@ def _on_accent(hex_colour: str) -> str:
 
 
 def _media_limits(form: CollectionForm) -> dict[str, int]:
-    return {kind: kind_limit(kind) for kind in MEDIA_KINDS if getattr(form, f"{kind}_mode") != FieldMode.OFF}
+    return {kind: kind_limit(kind) for kind in MEDIA_KINDS if mode_of(form, BY_NAME[kind]) != FieldMode.OFF}
 
 
 def _page_context(request: HttpRequest, form: CollectionForm, **extra) -> dict:
@@ -166,10 +169,40 @@ def collect_form(request: HttpRequest, brand_slug: str, form_slug: str) -> HttpR
 
 
 def _submit(request: HttpRequest, form: CollectionForm) -> HttpResponse:
+    """Guard, validate, store, respond. Every refusal shows the form again with what was typed."""
+    refused = _guard(request, form)
+    if refused is not None:
+        return refused
+    checked = _validate(request, form)
+    if isinstance(checked, HttpResponse):
+        return checked
+    try:
+        item = _store(checked, form)
+    except ApplicationError as error:
+        checked.bound.add_error(error.field if error.field in checked.bound.fields else None, error.message)
+        return _invalid(request, form, checked.bound, token=checked.token_text)
+    abuse.rate_count(request, scope="submit")
+    for accepted in checked.bound.accepted_media.values():
+        if accepted.session is not None:
+            upload_session_delete(accepted.session)
+    return HttpResponseRedirect(_thanks_url(form, item.referral_code, request), status=303)
+
+
+@dataclass
+class _Checked:
+    """A submission that passed every check, ready for the service."""
+
+    bound: TestimonialForm
+    token: abuse.FormToken
+    token_text: str
+    flags: list[dict]
+
+
+def _guard(request: HttpRequest, form: CollectionForm) -> HttpResponse | None:
+    """Refusals that need no reading of the form: the rate limit, an oversized body, the honeypot."""
     wait = abuse.rate_limited(request, scope="submit")
     if wait is not None:
         return _too_many(request, form, wait)
-
     limits = _media_limits(form)
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -182,13 +215,16 @@ def _submit(request: HttpRequest, form: CollectionForm) -> HttpResponse:
         )
     # Read by LimitedUploadHandler while the body streams in.
     request.upload_limits = limits
-    data, files = request.POST, request.FILES
-
-    if abuse.honeypot_filled(data):
+    if abuse.honeypot_filled(request.POST):
         abuse.rate_count(request, scope="submit")
         log.info("Honeypot filled on %s; nothing stored.", form)
         return HttpResponseRedirect(_thanks_url(form, None, request), status=303)
+    return None
 
+
+def _validate(request: HttpRequest, form: CollectionForm) -> _Checked | HttpResponse:
+    """The page token, a double submit, every field, the fill time and the captcha."""
+    data, files = request.POST, request.FILES
     bound = TestimonialForm(data, files, collection_form=form, upload_refusals=getattr(request, "upload_refusals", {}))
     token_text = data.get("token", "")
     try:
@@ -196,7 +232,6 @@ def _submit(request: HttpRequest, form: CollectionForm) -> HttpResponse:
     except abuse.TokenProblem as problem:
         bound.is_valid()
         return _invalid(request, form, bound, notice=problem.message)
-
     # A second click, a reload or a retry after a lost response: the same page is stored once (the
     # service returns the first row). With kept uploads, answer before looking for their sessions:
     # the first submit consumed them.
@@ -204,14 +239,12 @@ def _submit(request: HttpRequest, form: CollectionForm) -> HttpResponse:
         existing = testimonial_referral_code_for_submission(submission_key=token.submission_key, form=form)
         if existing is not None:
             return HttpResponseRedirect(_thanks_url(form, existing, request), status=303)
-
     if not bound.is_valid():
         return _invalid(request, form, bound, token=token_text)
     try:
         abuse.form_token_check_fill_time(token)
     except abuse.TokenProblem as problem:
         return _invalid(request, form, bound, token=token_text, notice=problem.message)
-
     flags = []
     verifier = abuse.captcha_verifier()
     if verifier is not None:
@@ -222,35 +255,33 @@ def _submit(request: HttpRequest, form: CollectionForm) -> HttpResponse:
             # Keep the testimonial but never publish it without a person looking at it.
             flags.append(
                 {
-                    "code": "captcha_unavailable",
+                    "code": flag_codes.CAPTCHA_UNAVAILABLE,
                     "reason": "The anti-spam check could not be reached when this was sent.",
                     "action": "hold",
                     "evidence": [],
                 }
             )
+    return _Checked(bound=bound, token=token, token_text=token_text, flags=flags)
 
+
+def _store(checked: _Checked, form: CollectionForm):
+    """The one service call, with kept uploads opened for it and closed after."""
     opened = []
     try:
         media = []
-        for kind, accepted in bound.accepted_media.items():
+        for kind, accepted in checked.bound.accepted_media.items():
             file = accepted.file
             if file is None:
                 file = upload_session_open(accepted.session)
                 opened.append(file)
             media.append(MediaUpload(kind, file, accepted.original_name, accepted.content_type))
-        submission = bound.submission_data(submission_key=token.submission_key, media=media, flags=flags)
-        item = testimonial_submit(form=form, data=submission)
-    except ApplicationError as error:
-        bound.add_error(error.field if error.field in bound.fields else None, error.message)
-        return _invalid(request, form, bound, token=token_text)
+        submission = checked.bound.submission_data(
+            submission_key=checked.token.submission_key, media=media, flags=checked.flags
+        )
+        return testimonial_submit(form=form, data=submission)
     finally:
         for file in opened:
             file.close()
-    abuse.rate_count(request, scope="submit")
-    for accepted in bound.accepted_media.values():
-        if accepted.session is not None:
-            upload_session_delete(accepted.session)
-    return HttpResponseRedirect(_thanks_url(form, item.referral_code, request), status=303)
 
 
 def _invalid(

@@ -33,6 +33,7 @@ class Decision:
     event: EventType
     target: str
     sources: frozenset[str]
+    done: str  # "approved": what the messages say
 
 
 # Approve and reject start wherever TRANSITIONS allows (people may decide while the pipeline
@@ -40,9 +41,17 @@ class Decision:
 DECISIONS: dict[str, Decision] = {
     d.verb: d
     for d in (
-        Decision("approve", EventType.APPROVE, State.APPROVED, Testimonial.states_that_can_move_to(State.APPROVED)),
-        Decision("reject", EventType.REJECT, State.REJECTED, Testimonial.states_that_can_move_to(State.REJECTED)),
-        Decision("unpublish", EventType.UNPUBLISH, State.PENDING_REVIEW, frozenset({State.APPROVED})),
+        Decision(
+            "approve",
+            EventType.APPROVE,
+            State.APPROVED,
+            Testimonial.states_that_can_move_to(State.APPROVED),
+            "approved",
+        ),
+        Decision(
+            "reject", EventType.REJECT, State.REJECTED, Testimonial.states_that_can_move_to(State.REJECTED), "rejected"
+        ),
+        Decision("unpublish", EventType.UNPUBLISH, State.PENDING_REVIEW, frozenset({State.APPROVED}), "unpublished"),
     )
 }
 
@@ -86,10 +95,13 @@ def testimonials_decide(
     result = BulkResult()
     moving = []
     for item in _sort_by_role(actor, _locked(testimonials), result):
-        if item.state == decision.target:
-            result.done.append(item)  # already there: nothing to record
+        if item.state == decision.target and verb != "unpublish":
+            result.done.append(item)  # already approved, already rejected: nothing to record
         elif item.state not in decision.sources:
-            message = f"A testimonial that is {item.get_state_display().lower()} cannot be {verb}d."
+            state = item.get_state_display().lower()
+            message = f"Only a published testimonial can be {decision.done} (this one: {state})."
+            if verb != "unpublish":
+                message = f"This testimonial cannot be {decision.done} while its state is {state!r}."
             result.refused.append((item, InvalidTransition(message)))
         else:
             moving.append(item)

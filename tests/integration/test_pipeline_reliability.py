@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
 import time
 from datetime import timedelta
 
-import kombu.pools
 import psycopg
 import pytest
 from django.db import connection
 
-from config.celery import app
 from testimonials import sweeper
 from testimonials.collection.submission import SubmissionData, testimonial_submit
 from testimonials.models import ContentFingerprint, Testimonial
@@ -30,6 +26,7 @@ from testimonials.moderation import duplicates
 from testimonials.processing import pipeline
 from testimonials.services.decisions import testimonial_reject
 from tests.factories import BrandFactory, CollectionFormFactory, MembershipFactory, UserFactory
+from tests.integration.support import TableLock, pool_children, someone_waits_on_a_lock
 from tests.workers import celery_worker, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -39,68 +36,6 @@ TEXT = (
     "The standing desk arrived in two days and assembly took twenty minutes, rock solid, quiet motor, "
     "and my back has never felt better."
 )
-
-
-class RedisServer:
-    """A throwaway redis-server this test may stop and start at will."""
-
-    def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self._answers, limit=10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-        self.proc = None
-
-    def _answers(self) -> bool:
-        import redis
-
-        try:
-            return bool(redis.Redis.from_url(self.url, socket_timeout=1).ping())
-        except redis.RedisError:
-            return False
-
-
-def _point_celery_at(url: str) -> None:
-    """Make this test process send to `url` (the worker gets it through settings and its environment)."""
-    # Celery reads CELERY_BROKER_URL from the environment before its own configuration.
-    os.environ["CELERY_BROKER_URL"] = url
-    # kombu caches connection and producer pools per broker URL, process-wide: drop them all.
-    kombu.pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker(settings):
-    server = RedisServer()
-    server.start()
-    original = os.environ.get("CELERY_BROKER_URL")
-    settings.CELERY_BROKER_URL = server.url
-    _point_celery_at(server.url)
-    assert app.connection_for_write().as_uri().endswith(f":{server.port}/0")
-    yield server
-    if original is None:
-        os.environ.pop("CELERY_BROKER_URL", None)
-        kombu.pools.reset()
-        app._pool = None
-        app.amqp._producer_pool = None
-    else:
-        _point_celery_at(original)
-    server.stop()
 
 
 @pytest.fixture
@@ -118,35 +53,6 @@ def decided(item_id: int) -> Testimonial | None:
     return Testimonial.objects.filter(id=item_id, state__in=DECIDED).first()
 
 
-class TableLock:
-    """Hold a PostgreSQL lock from a second connection, so a worker blocks where it writes that table."""
-
-    def __init__(self, table: str) -> None:
-        s = connection.settings_dict
-        self.conn = psycopg.connect(
-            host=s.get("HOST") or "127.0.0.1",
-            port=s.get("PORT") or 5432,
-            user=s.get("USER") or "postgres",
-            password=s.get("PASSWORD") or None,
-            dbname=s["NAME"],
-        )
-        # EXCLUSIVE still lets others read the table (the duplicate lookup), not write it.
-        self.conn.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
-
-    def release(self) -> None:
-        if not self.conn.closed:
-            self.conn.rollback()
-            self.conn.close()
-
-
-def someone_waits_on_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0] > 0
-
-
 def frozen_after_claim(item_id: int) -> bool:
     return Testimonial.objects.filter(id=item_id, state=State.PROCESSING).exists() and someone_waits_on_a_lock()
 
@@ -162,11 +68,6 @@ def fingerprint_lock():
     yield take
     for lock in locks:
         lock.release()
-
-
-def pool_children(proc: subprocess.Popen) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout
-    return [int(pid) for pid in out.split()]
 
 
 # --------------------------------------------------------------------------- (a)
