@@ -23,10 +23,11 @@ from testimonials.models.widgets import Widget, WidgetPick
 
 # Each package's own models (they import the core ones above, never the reverse).
 from testimonials.lifecycle.models import AuditEvent, EventType, OutboxEntry, OutboxReceipt  # isort: skip
+from testimonials.insights.models import BrandTopic, TopicReread  # isort: skip
 
 __all__ = [
-    "HEX_COLOUR", "NEEDS_HUMAN_STATES", "WIDGET_STATES", "ApiKey", "AuditEvent", "Brand", "CollectionForm",
-    "ContentFingerprint", "EventType", "FieldMode", "MediaAsset", "Membership", "OutboxEntry", "OutboxReceipt", "Tag",
-    "Testimonial", "TestimonialQuerySet", "TestimonialState", "TimeStamped", "Widget", "WidgetPick", "https_only",
-    "new_public_id", "new_referral_code", "testimonial_flagged_expression",
+    "HEX_COLOUR", "NEEDS_HUMAN_STATES", "WIDGET_STATES", "ApiKey", "AuditEvent", "Brand", "BrandTopic",
+    "CollectionForm", "ContentFingerprint", "EventType", "FieldMode", "MediaAsset", "Membership", "OutboxEntry",
+    "OutboxReceipt", "Tag", "Testimonial", "TestimonialQuerySet", "TestimonialState", "TimeStamped", "TopicReread",
+    "Widget", "WidgetPick", "https_only", "new_public_id", "new_referral_code", "testimonial_flagged_expression",
 ]  # fmt: skip

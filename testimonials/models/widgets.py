@@ -52,6 +52,8 @@ class Widget(TimeStamped):
     filter_form = models.ForeignKey(CollectionForm, on_delete=models.SET_NULL, null=True, blank=True)
     filter_has_video = models.BooleanField(default=False)
     filter_language = models.CharField(max_length=8, blank=True)
+    # A topic code (moderation/topics.py or the brand's own): "show what people say about support".
+    filter_topic = models.CharField(max_length=60, blank=True)
     filter_featured = models.BooleanField(default=False)
     max_items = models.PositiveSmallIntegerField(default=12, validators=[MinValueValidator(1), MaxValueValidator(100)])
     order = models.CharField(max_length=10, choices=Order.choices, default=Order.FEATURED)

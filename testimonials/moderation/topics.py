@@ -232,6 +232,13 @@ def find(reading: sentiment.Reading, vocab: Vocabulary | None = None) -> list[To
     return topics
 
 
+def as_stored(found: list[Topic]) -> list[dict]:
+    """Topics as Testimonial.topics keeps them: quotes with personal data redacted, like the public text."""
+    from testimonials.moderation.rules import redact  # rules imports sentiment, as this module does
+
+    return [{**topic.as_dict(), "quote": redact(topic.quote)} for topic in found]
+
+
 def detect(text: str, vocab: Vocabulary | None = None) -> list[Topic]:
     return find(sentiment.read(text), vocab)
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from testimonials.lifecycle.events import Change, record_many
 from testimonials.models import ContentFingerprint, EventType, Testimonial
-from testimonials.moderation import rules
+from testimonials.moderation import rules, topics
 from testimonials.processing.analysis import Analysis
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,8 @@ class Column:
 ANALYSIS_COLUMNS: tuple[Column, ...] = (
     Column("sentiment_score", "float8"),
     Column("sentiment_label", "text"),
+    Column("sentiment_reason", "text"),
+    Column("topics", "text", json=True),
     Column("highlight", "text"),
     Column("flags", "text", json=True),
     Column("public_text", "text"),
@@ -52,6 +54,8 @@ def analysis_columns(analysis: Analysis) -> dict:
     values = {
         "sentiment_score": analysis.mood.score,
         "sentiment_label": analysis.mood.label,
+        "sentiment_reason": rules.redact(analysis.mood.reason)[:300],
+        "topics": topics.as_stored(analysis.topics),
         "highlight": rules.redact(analysis.mood.highlight)[:300],
         "flags": [f.as_dict() for f in analysis.flags],
         "public_text": analysis.public_text,
