@@ -17,7 +17,9 @@ from testimonials.admin.scoping import (
     roles_for,
     service_errors_as_403,
 )
+from testimonials.insights.selectors import topic_choices_for_brand
 from testimonials.models import AuditEvent, Brand, CollectionForm, Membership, Tag, Widget, WidgetPick
+from testimonials.moderation.language import LANGUAGE_NAMES
 from testimonials.services.brands import brand_save, tag_delete, tag_save
 from testimonials.services.forms import collection_form_delete, collection_form_save
 from testimonials.widgets.services import widget_delete, widget_save
@@ -172,8 +174,42 @@ class WidgetPickInline(ScopedInlineMixin, admin.TabularInline):
         return self.has_add_permission(request, obj)
 
 
+def language_choices(current: str = "") -> list[tuple[str, str]]:
+    """Every language the detector names; those Vouch cannot read say so (no sentiment, no topics)."""
+    choices = [("", "Any language")]
+    for code, name in sorted(LANGUAGE_NAMES.items(), key=lambda pair: pair[1]):
+        choices.append((code, name if code == "en" else f"{name} (not scored: no sentiment or topics)"))
+    if current and current not in LANGUAGE_NAMES:
+        choices.append((current, current))
+    return choices
+
+
+class WidgetForm(ScopedModelForm):
+    """Topic and language rules as choices: the topics are the built-in ones and the user's brands' own."""
+
+    filter_topic = forms.ChoiceField(
+        required=False,
+        label="Topic",
+        help_text="Show what people say about one topic (“support”). Testimonials in a language Vouch cannot "
+        "read are not scored and have no topics, so a topic rule leaves them out.",
+    )
+    filter_language = forms.ChoiceField(required=False, label="Language")
+
+    class Meta:
+        model = Widget
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        code, brand = cleaned.get("filter_topic"), cleaned.get("brand")
+        if code and brand and code not in dict(topic_choices_for_brand(brand_id=brand.pk)):
+            self.add_error("filter_topic", "This topic belongs to another brand.")
+        return cleaned
+
+
 @admin.register(Widget)
 class WidgetAdmin(BrandScopedAdmin):
+    form = WidgetForm
     list_display = ["name", "brand", "layout", "public_id", "published_at"]
     list_filter = [BrandFilter, "layout"]
     search_fields = ["name", "public_id"]
@@ -183,6 +219,21 @@ class WidgetAdmin(BrandScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("brand")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        topics: dict[str, str] = {}
+        brand_ids = [obj.brand_id] if obj else (roles_for(request).brand_ids(self.edit_roles) or [])
+        if obj is None and roles_for(request).superuser:
+            brand_ids = [None]
+        for brand_id in brand_ids:
+            topics.update(topic_choices_for_brand(brand_id=brand_id))
+        current = obj.filter_topic if obj else ""
+        if current and current not in topics:
+            topics[current] = current.replace("_", " ").capitalize()
+        form.base_fields["filter_topic"].choices = [("", "Any topic"), *sorted(topics.items(), key=lambda p: p[1])]
+        form.base_fields["filter_language"].choices = language_choices(obj.filter_language if obj else "")
+        return form
 
     def save_model(self, request, obj, form, change):
         # Through the service: it records the change, and the widget is republished after commit,

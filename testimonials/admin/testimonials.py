@@ -30,12 +30,21 @@ from testimonials.admin.filters import (
     RatingFilter,
     SentimentFilter,
     TagFilter,
+    TopicFilter,
     is_queue,
 )
 from testimonials.admin.scoping import BrandFilter, BrandScopedAdmin, ReadOnlyMixin, roles_for, scope
 from testimonials.errors import ApplicationError
+from testimonials.insights.selectors import (
+    tag_suggestions_for_testimonial,
+    topic_labels_for_brands,
+    topic_stats_for_brands,
+)
+from testimonials.insights.services import testimonial_accept_topic_tag, testimonial_choose_highlight
 from testimonials.models import AuditEvent, Brand, MediaAsset, Testimonial
 from testimonials.moderation import flags as flag_codes
+from testimonials.moderation import sentiment, topics
+from testimonials.moderation.language import language_name
 from testimonials.selectors import (
     EDIT_ROLES,
     dashboard_stats_for_brands,
@@ -83,6 +92,7 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
         BrandFilter,
         RatingFilter,
         SentimentFilter,
+        TopicFilter,
         MediaFilter,
         FlagFilter,
         TagFilter,
@@ -100,7 +110,7 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
         ("Decision", {"fields": ["state_col", "flags_col", "rejection_reason", "decided_at", "featured", "tags_col"]}),
         ("Testimonial", {"fields": ["stars_col", "text_col", "public_text_col", "highlight", "answers_col"]}),
         ("Media", {"fields": ["media_preview_col"]}),
-        ("Sentiment", {"fields": ["sentiment_col", "language"]}),
+        ("What it says", {"fields": ["sentiment_col", "sentiment_reason", "topics_col", "language_col"]}),
         ("Author", {"fields": ["author_name", "author_email", "author_title", "author_company", "author_url"]}),
         ("Consent", {"fields": ["consent_col", "marketing_consent"]}),
         (
@@ -184,9 +194,11 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
     def excerpt_col(self, obj):
         tags = format_html_join(" ", '<span class="vouch-tag">{}</span>', ((t.name,) for t in obj.tags.all()))
         return format_html(
-            '<div class="vouch-excerpt">{}</div><div>{} {}{}</div>',
+            '<div class="vouch-excerpt">{}</div><div>{} {} {}{}</div>',
             display.excerpt(obj.text, obj.flags),
             display.flag_chips(obj.flags),
+            # Built-in names; a brand's own topic shows its code as words (no query per row).
+            display.topic_chips(obj.topics, topics.builtin_labels()),
             tags,
             format_html(' <span class="vouch-badge featured">{}</span>', "featured") if obj.featured else "",
         )
@@ -194,6 +206,16 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
     @admin.display(description="Sentiment", ordering="sentiment_score")
     def sentiment_col(self, obj):
         return display.sentiment_badge(obj)
+
+    @admin.display(description="Topics (what is said about each, the quote on hover)")
+    def topics_col(self, obj):
+        if not obj.topics:
+            return "No topic found." if obj.sentiment_label != Testimonial.Sentiment.UNSCORED else "Not read."
+        return display.topic_chips(obj.topics, topic_labels_for_brands([obj.brand_id]))
+
+    @admin.display(description="Language")
+    def language_col(self, obj):
+        return language_name(obj.language) or "not sure"
 
     @admin.display(description="Media")
     def media_col(self, obj):
@@ -309,6 +331,12 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
                 view(self.decide_view),
                 name="testimonials_testimonial_decide",
             ),
+            path(
+                "<int:object_id>/accept-tag/<str:code>/",
+                view(self.accept_tag_view),
+                name="testimonials_testimonial_accept_tag",
+            ),
+            path("<int:object_id>/highlight/", view(self.highlight_view), name="testimonials_testimonial_highlight"),
             *super().get_urls(),
         ]
 
@@ -324,6 +352,9 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
                 extra["decisions"] = [d for d, states in DECIDABLE.items() if item.state in states]
                 extra["can_moderate"] = True
                 extra["featured"] = item.featured
+                extra["tag_suggestions"] = tag_suggestions_for_testimonial(testimonial=item)
+                text = item.public_text or item.text
+                extra["highlight_choices"] = [c for c in sentiment.highlight_candidates(text) if c != item.highlight]
         return super().changeform_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def decide_view(self, request, object_id: int, decision: str):
@@ -353,6 +384,41 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
         else:
             done = {"approve": "approved", "reject": "rejected", "unpublish": "sent back to review"}
             self.message_user(request, f"{item.author_name}: {done.get(decision, decision + 'd')}.", messages.SUCCESS)
+        return HttpResponseRedirect(self._back_url(request))
+
+    def _editable_item(self, request, object_id: int) -> Testimonial:
+        """The testimonial among the user's brands (404 otherwise), for a user who may change it (403)."""
+        item = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not roles_for(request).can(item.brand_id, EDIT_ROLES):
+            raise PermissionDenied
+        return item
+
+    def accept_tag_view(self, request, object_id: int, code: str):
+        """One click: tag the testimonial with the tag one of its topics suggests (created if missing)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        item = self._editable_item(request, object_id)
+        try:
+            tag = testimonial_accept_topic_tag(testimonial=item, actor=request.user, code=code)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, f"Tagged {tag.name}.", messages.SUCCESS)
+        return HttpResponseRedirect(self._back_url(request))
+
+    def highlight_view(self, request, object_id: int):
+        """Make one of the testimonial's quotable sentences its highlight."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        item = self._editable_item(request, object_id)
+        try:
+            testimonial_choose_highlight(
+                testimonial=item, actor=request.user, highlight=request.POST.get("highlight", "")
+            )
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, "Highlight chosen.", messages.SUCCESS)
         return HttpResponseRedirect(self._back_url(request))
 
     def _back_url(self, request) -> str:
@@ -385,6 +451,7 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
         if chosen.isdigit() and any(b == int(chosen) for b, _ in brands):
             brand_ids = [int(chosen)]
         stats = dashboard_stats_for_brands(brand_ids=brand_ids)
+        topic_stats = topic_stats_for_brands(brand_ids=brand_ids)
         context = {
             **self.admin_site.each_context(request),
             "title": "Dashboard",
@@ -393,6 +460,9 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
             "chosen": chosen,
             "stats": stats,
             "charts": dashboard.charts(stats),
+            "topic_stats": topic_stats,
+            "praise": dashboard.topic_trends(topic_stats.praise),
+            "complaints": dashboard.topic_trends(topic_stats.complaints),
             "moderation_average": dashboard.duration_text(stats.moderation_average),
             "waiting_longest": testimonial_list_moderation_queue(brand_ids=brand_ids)[:5],
             "many_brands": len(brands) > 1,

@@ -48,8 +48,11 @@ class TestimonialOutput(serializers.ModelSerializer):
             "public_text",
             "answers",
             "highlight",
+            # sentiment_label "unscored" (sentiment_score null) for a language Vouch cannot read.
             "sentiment_score",
             "sentiment_label",
+            "sentiment_reason",
+            "topics",
             "language",
             "flags",
             "featured",
@@ -75,3 +78,5 @@ class ListFilters(serializers.Serializer):
     state = serializers.ChoiceField(choices=Testimonial.State.choices, required=False)
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False)
     updated_since = serializers.DateTimeField(required=False)
+    sentiment = serializers.ChoiceField(choices=Testimonial.Sentiment.choices, required=False)
+    topic = serializers.RegexField(r"^[a-z0-9_]{1,60}$", required=False, help_text="A topic code, e.g. support.")

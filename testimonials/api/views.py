@@ -58,6 +58,8 @@ class TestimonialListApi(APIView):
             state=wanted.get("state"),
             rating=wanted.get("rating"),
             updated_since=wanted.get("updated_since"),
+            sentiment=wanted.get("sentiment"),
+            topic=wanted.get("topic"),
         )
         paginator = NewestFirst()
         page = paginator.paginate_queryset(items, request, view=self)

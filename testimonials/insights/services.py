@@ -16,14 +16,15 @@ from testimonials.insights.selectors import topic_label, topic_labels_for_brands
 from testimonials.lifecycle.events import record
 from testimonials.models import EventType, Tag, Testimonial
 from testimonials.moderation import sentiment, topics
-from testimonials.selectors import user_can_edit_brand
+from testimonials.moderation.rules import redact
+from testimonials.selectors import brand_ids_user_can_edit, user_can_edit_brand
 from testimonials.services.brands import tag_save
-from testimonials.services.decisions import testimonials_add_tags
+from testimonials.services.decisions import BulkResult, testimonial_edit, testimonials_add_tags
 
 # Rows one reading-again task handles before it enqueues the next: a brand of 100,000 testimonials
 # is read again in bounded steps, each well inside the task time limit.
 REREAD_BATCH = 500
-NOT_AN_EDITOR = "Only the brand's owners and editors can change its topics."
+NOT_AN_EDITOR = "Only the brand's owners and editors can change its topics and tags."
 State = Testimonial.State
 # Rows the pipeline still owns: it reads them with the newest vocabulary itself.
 IN_PIPELINE = (State.RECEIVED, State.PROCESSING)
@@ -130,14 +131,17 @@ def testimonial_accept_topic_tag(*, testimonial: Testimonial, actor, code: str) 
     return tag
 
 
-def testimonials_accept_topic_tags(*, testimonials: list[Testimonial], actor):
-    """Tag each testimonial with every tag its topics suggest (bulk), creating missing tags once per brand."""
+def testimonials_accept_topic_tags(*, testimonials: Iterable[Testimonial], actor) -> BulkResult:
+    """Tag each testimonial with every tag its topics suggest (bulk), creating a missing tag once per brand."""
+    items = list(testimonials)
+    editable = brand_ids_user_can_edit(actor, {item.brand_id for item in items})
+    result = BulkResult()
     with transaction.atomic():
         tags: dict[tuple[int, str], Tag] = {}
-        by_tags: dict[tuple[int, ...], list[Testimonial]] = {}
-        editable = {t.brand_id for t in testimonials if user_can_edit_brand(actor, t.brand)}
-        for item in testimonials:
+        groups: dict[tuple[int, ...], list[Testimonial]] = {}
+        for item in items:
             if item.brand_id not in editable:
+                result.refused.append((item, PermissionDenied(NOT_AN_EDITOR)))
                 continue
             mine = []
             for code in dict.fromkeys(t.get("code") for t in item.topics or [] if isinstance(t, dict)):
@@ -147,15 +151,13 @@ def testimonials_accept_topic_tags(*, testimonials: list[Testimonial], actor):
                         tags[key] = _tag_for_topic(brand_id=item.brand_id, code=code, actor=actor)
                     mine.append(tags[key])
             if mine:
-                by_tags.setdefault(tuple(sorted(tag.id for tag in mine)), []).append(item)
-        results = []
-        for tag_ids, items in by_tags.items():
-            chosen = [tag for tag in tags.values() if tag.id in tag_ids]
-            results.append(testimonials_add_tags(testimonials=items, actor=actor, tags=chosen))
-    done = [item for result in results for item in result.done]
-    refused = [pair for result in results for pair in result.refused]
-    refused += [(t, PermissionDenied(NOT_AN_EDITOR)) for t in testimonials if t.brand_id not in editable]
-    return done, refused
+                groups.setdefault(tuple(sorted(tag.id for tag in mine)), []).append(item)
+        by_id = {tag.id: tag for tag in tags.values()}
+        for tag_ids, group in groups.items():
+            added = testimonials_add_tags(testimonials=group, actor=actor, tags=[by_id[i] for i in tag_ids])
+            result.done += added.done
+            result.refused += added.refused
+    return result
 
 
 def _tag_for_topic(*, brand_id: int, code: str, actor) -> Tag:
@@ -165,3 +167,18 @@ def _tag_for_topic(*, brand_id: int, code: str, actor) -> Tag:
     if tag is None:
         tag = tag_save(tag=Tag(brand_id=brand_id, name=label[:60], slug=slug), actor=actor, created=True)
     return tag
+
+
+def testimonial_choose_highlight(*, testimonial: Testimonial, actor, highlight: str) -> Testimonial:
+    """Make one of the testimonial's quotable sentences its highlight (a person's choice over the automatic
+    one). Only the customer's own sentences may be chosen here: editing words is the workspace's business."""
+    text = testimonial.public_text or testimonial.text
+    if highlight.strip() not in {redact(c) for c in sentiment.highlight_candidates(text, limit=20)}:
+        raise ApplicationError("Choose one of the testimonial's quotable sentences.", field="highlight")
+    return testimonial_edit(
+        testimonial=testimonial,
+        actor=actor,
+        public_text=testimonial.public_text or redact(testimonial.text),
+        highlight=highlight,
+        note="Chose the highlight among the testimonial's quotable sentences.",
+    )

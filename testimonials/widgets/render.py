@@ -122,6 +122,7 @@ def is_curated(widget: Widget) -> bool:
         widget.filter_featured
         or widget.filter_has_video
         or bool(widget.filter_language)
+        or bool(widget.filter_topic)
         or bool(widget.filter_form_id)
         or widget.filter_tags.exists()
     )
