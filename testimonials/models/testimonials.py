@@ -125,7 +125,7 @@ class Testimonial(TimeStamped):
     sentiment_score = models.FloatField(null=True, blank=True)
     sentiment_label = models.CharField(max_length=10, choices=Sentiment.choices, blank=True)
     sentiment_reason = models.CharField(max_length=300, blank=True, help_text="Why this label, in one sentence.")
-    # What it talks about: [{"code": "support", "polarity": "positive", "quote": "...", "terms": ["support"]}]
+    # What it talks about, each topic as moderation.topics.Topic.as_dict(): its code, polarity, quote and terms.
     topics = models.JSONField(default=list, blank=True)
     highlight = models.CharField(max_length=300, blank=True, help_text="The best quotable sentence.")
     # [{"code": "profanity", "reason": "Contains a profane word", "evidence": ["..."]}]

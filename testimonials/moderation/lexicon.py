@@ -109,9 +109,11 @@ def compile_phrase(phrase: str, *, anchored: bool = True) -> str:
     tokens = [t for t in _split_top(phrase, " ") if t]
     out: list[str] = []
     gap, started = _GAP, False  # started: a required word is in; until then optional words carry their gap
+    if tokens and tokens[0] == "~":
+        raise PhraseError(f"a phrase opens with a word, not '~': {phrase!r}")
     for index, token in enumerate(tokens):
         if token == "~":
-            gap = _GAP + _ANY_WORDS if started else _ANY_WORDS
+            gap = _GAP + _ANY_WORDS
             continue
         optional = token.endswith(")?")
         body = _token(token[:-1] if optional else token)

@@ -188,7 +188,8 @@ def find(reading: sentiment.Reading, vocab: Vocabulary | None = None) -> list[To
     if not reading.scored:
         return []
     vocab = vocab or vocabulary()
-    mentions: dict[str, list[tuple[float, str, str]]] = {}  # code -> [(score, quote, words)]
+    # code -> [(score, quote, words, whether the score is its own clause's rather than borrowed)]
+    mentions: dict[str, list[tuple[float, str, str, bool]]] = {}
     # One pass over the whole text (one scan costs less than one per sentence), then each match is
     # handed to its sentence by offset.
     # The scoring's joined, lower-cased text and its words (sentence texts are the same length, in place).
@@ -211,23 +212,25 @@ def find(reading: sentiment.Reading, vocab: Vocabulary | None = None) -> list[To
             continue
         scores = _clause_scores(sentence, found)
         for (code, _start, _end, words), (score, quote) in zip(found, scores, strict=True):
-            if abs(score) < sentiment.POSITIVE_AT:
+            own = abs(score) >= sentiment.POSITIVE_AT  # its clause says something about it
+            if not own:
                 score = sentence.score if abs(sentence.score) >= sentiment.POSITIVE_AT else (reading.score or 0.0)
-            mentions.setdefault(code, []).append((score, quote, words))
+            mentions.setdefault(code, []).append((score, quote, words, own))
         named = {code for code, *_ in found}
         for cue in cued:
             code = cue.topic or RESULTS
             if code in named or code not in vocab.topics:
                 continue  # its term was found already, with its clause's polarity
             quote = sentence.text if len(sentence.text) <= QUOTE_MAX_CHARS else cue.words
-            mentions.setdefault(code, []).append((1.0 if cue.valence > 0 else -1.0, quote, cue.words))
+            mentions.setdefault(code, []).append((1.0 if cue.valence > 0 else -1.0, quote, cue.words, True))
     topics = []
     for code, said in mentions.items():
-        score = round(sum(s for s, _, _ in said) / len(said), 4)
+        score = round(sum(m[0] for m in said) / len(said), 4)
         polarity = sentiment.label_for(score)
         agreeing = [m for m in said if sentiment.label_for(m[0]) == polarity] or said
-        quote = max(agreeing, key=lambda m: abs(m[0]))[1]
-        words = tuple(dict.fromkeys(w for _, _, w in said))
+        # The quote says something about the topic itself: its own clause's feeling first, then the strongest.
+        quote = max(agreeing, key=lambda m: (m[3], abs(m[0])))[1]
+        words = tuple(dict.fromkeys(m[2] for m in said))
         topics.append(Topic(code, polarity, score, quote[:QUOTE_MAX_CHARS], words))
     return topics
 
