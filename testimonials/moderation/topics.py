@@ -148,8 +148,16 @@ class Vocabulary:
                 break
         if not hits:
             return []
-        spans = [m.span() for m in _WORD.finditer(lower)]
-        found = [(code, spans[first][0], spans[first + count - 1][1]) for first, count, code in hits]
+        # Where the words start: each is the next occurrence of itself (only non-words lie between them).
+        starts, position = [], 0
+        for word in words[: hits[-1][0] + hits[-1][1]]:
+            position = lower.find(word, position)
+            starts.append(position)
+            position += len(word)
+        found = [
+            (code, starts[first], starts[first + count - 1] + len(words[first + count - 1]))
+            for first, count, code in hits
+        ]
         # A term of several words never spans two sentences scored together (lexicon.SEPARATOR between them).
         return [hit for hit in found if lexicon.SEPARATOR not in lower[hit[1] : hit[2]]]
 
@@ -261,24 +269,26 @@ def _clause_scores(
         return [(sentence.score, quote or text[:QUOTE_MAX_CHARS]) for _ in found]
     written = text.split()
     breaks = _clause_starts(written, with_and=with_and)
-    scored_breaks = _clause_starts(list(sentence.words), with_and=with_and)
+    scored_breaks = _clause_starts(sentence.words, with_and=with_and)
     if len(breaks) == 1 or len(breaks) != len(scored_breaks) or len(sentence.words) != len(sentence.valences):
         return [(sentence.score, quote or text[:QUOTE_MAX_CHARS]) for _ in found]
     # Where each written word starts, to find the clause of a match by its character offset.
     offsets = [m.start() for m in _NON_SPACE.finditer(text)]
     out = []
+    clause_scores: dict[int, float] = {}
     for _code, start, _end, _words in found:
         clause = bisect_right(breaks, bisect_right(offsets, start) - 1) - 1
-        lo = scored_breaks[clause]
-        hi = scored_breaks[clause + 1] if clause + 1 < len(scored_breaks) else len(sentence.words)
-        score = scoring.compound(sentence.valences[lo:hi], " ".join(sentence.words[lo:hi]))
+        if clause not in clause_scores:
+            lo = scored_breaks[clause]
+            hi = scored_breaks[clause + 1] if clause + 1 < len(scored_breaks) else len(sentence.words)
+            clause_scores[clause] = scoring.compound(sentence.valences[lo:hi], " ".join(sentence.words[lo:hi]))
         w_lo = breaks[clause]
         w_hi = breaks[clause + 1] if clause + 1 < len(breaks) else len(written)
-        out.append((score, quote or " ".join(written[w_lo:w_hi]).strip(" ,;:")[:QUOTE_MAX_CHARS]))
+        out.append((clause_scores[clause], quote or " ".join(written[w_lo:w_hi]).strip(" ,;:")[:QUOTE_MAX_CHARS]))
     return out
 
 
-def _clause_starts(words: list[str], *, with_and: bool) -> list[int]:
+def _clause_starts(words: Sequence[str], *, with_and: bool) -> list[int]:
     """The index of the first word of each clause: after a word ending in , ; : or a dash, at a contrast
     word ("but", "though"), and at "and" when several topics share the sentence."""
     starts = [0]
