@@ -20,6 +20,7 @@ def test_it_creates_the_demo_once_however_often_it_runs(settings, tmp_path, caps
     assert CollectionForm.objects.filter(brand=brand, slug="feedback").count() == 1
     assert Testimonial.objects.filter(brand=brand).count() == 12
     assert Widget.objects.filter(brand=brand).count() == 1
+    assert list(brand.own_topics.values_list("code", flat=True)) == ["widgets"]
     assert set(Testimonial.objects.values_list("rating", flat=True)) >= {1, 2, 3, 4, 5}
     kinds = sorted(MediaAsset.objects.values_list("kind", flat=True))
     assert kinds == ["photo", "video"]

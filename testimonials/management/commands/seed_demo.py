@@ -15,7 +15,7 @@ from django.db import transaction
 from PIL import Image, ImageDraw
 
 from testimonials.collection.submission import MediaUpload, SubmissionData, testimonial_submit
-from testimonials.models import Brand, CollectionForm, MediaAsset, Membership, Testimonial, Widget
+from testimonials.models import Brand, BrandTopic, CollectionForm, MediaAsset, Membership, Testimonial, Widget
 
 # (name, title, company, rating, text): mixed ratings and feelings, as a real inbox has.
 DEMO_TESTIMONIALS = [
@@ -165,6 +165,12 @@ class Command(BaseCommand):
         )
         widget, _ = Widget.objects.get_or_create(
             brand=brand, name="Homepage wall", defaults={"layout": Widget.Layout.WALL, "max_items": 12}
+        )
+        # A topic of the brand's own, as a brand adds it in the admin: the dashboard shows it beside the built-in ones.
+        BrandTopic.objects.get_or_create(
+            brand=brand,
+            code="widgets",
+            defaults={"name": "Widgets", "terms": ["widget", "wall of love", "carousel", "layout"]},
         )
         return brand, form, widget
 
