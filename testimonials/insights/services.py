@@ -89,7 +89,8 @@ def topics_reread_step(*, brand_id: int, generation: int) -> bool:
     )
     changed = []
     for testimonial_id, text, old in rows:
-        new = topics.as_stored(topics.find(sentiment.read(text), vocabulary))
+        found = topics.find(sentiment.read(text), vocabulary)
+        new = topics.as_stored(found, redact=bool(found) and redact(text) != text)
         if new != old:
             changed.append(Testimonial(id=testimonial_id, topics=new))
     done = len(rows) < REREAD_BATCH

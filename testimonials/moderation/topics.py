@@ -243,11 +243,17 @@ def find(reading: sentiment.Reading, vocab: Vocabulary | None = None) -> list[To
     return topics
 
 
-def as_stored(found: list[Topic]) -> list[dict]:
-    """Topics as Testimonial.topics keeps them: quotes with personal data redacted, like the public text."""
-    from testimonials.moderation.rules import redact  # rules imports sentiment, as this module does
+def as_stored(found: list[Topic], *, redact: bool = True) -> list[dict]:
+    """Topics as Testimonial.topics keeps them: quotes with personal data redacted, like the public text.
 
-    return [{**topic.as_dict(), "quote": redact(topic.quote)} for topic in found]
+    `redact=False` when the text holds no email address or phone number (rules.redact changed nothing):
+    redacting costs more than reading the topics.
+    """
+    if not redact:
+        return [topic.as_dict() for topic in found]
+    from testimonials.moderation.rules import redact as redacted  # rules imports sentiment, as this module does
+
+    return [{**topic.as_dict(), "quote": redacted(topic.quote)} for topic in found]
 
 
 def detect(text: str, vocab: Vocabulary | None = None) -> list[Topic]:

@@ -24,6 +24,8 @@ from testimonials.moderation import rules, topics
 from testimonials.processing.analysis import Analysis
 
 log = logging.getLogger(__name__)
+# The flags that rules.redact acts on: without them, the text's quotes need no redaction.
+PERSONAL_DATA_FLAGS = frozenset({"email", "phone"})
 State = Testimonial.State
 
 
@@ -51,12 +53,14 @@ ANALYSIS_COLUMNS: tuple[Column, ...] = (
 
 def analysis_columns(analysis: Analysis) -> dict:
     """What the analysis writes, by column name (ANALYSIS_COLUMNS, in that order)."""
+    # Quotes of the text (highlight, reason, topics) hold personal data only where the text did.
+    personal = any(flag.code in PERSONAL_DATA_FLAGS for flag in analysis.flags)
     values = {
         "sentiment_score": analysis.mood.score,
         "sentiment_label": analysis.mood.label,
-        "sentiment_reason": rules.redact(analysis.mood.reason)[:300],
-        "topics": topics.as_stored(analysis.topics),
-        "highlight": rules.redact(analysis.mood.highlight)[:300],
+        "sentiment_reason": (rules.redact(analysis.mood.reason) if personal else analysis.mood.reason)[:300],
+        "topics": topics.as_stored(analysis.topics, redact=personal),
+        "highlight": (rules.redact(analysis.mood.highlight) if personal else analysis.mood.highlight)[:300],
         "flags": [f.as_dict() for f in analysis.flags],
         "public_text": analysis.public_text,
         "language": analysis.language,

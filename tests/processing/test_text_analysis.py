@@ -98,3 +98,14 @@ def test_the_analysis_columns_are_declared_once_with_the_new_results():
     names = [c.name for c in writes.ANALYSIS_COLUMNS]
     assert {"sentiment_reason", "topics"} <= set(names) and len(names) == len(set(names))
     assert next(c for c in writes.ANALYSIS_COLUMNS if c.name == "topics").json
+
+
+def test_quotes_of_the_text_never_keep_personal_data(auto_brand):
+    item = processed(
+        received(auto_brand, text="Support was wonderful, thank you Ada. Write to ada@example.com any time!")
+    )
+    assert [t["code"] for t in item.topics] == ["support"]
+    stored = " ".join([item.highlight, item.sentiment_reason, *(t["quote"] for t in item.topics)])
+    assert "ada@example.com" not in stored
+    clean = processed(received(auto_brand, text="Support was wonderful, thank you Ada."))
+    assert clean.topics[0]["quote"] == "Support was wonderful, thank you Ada."
