@@ -16,6 +16,7 @@ sweeper (`dispatch.lifecycle_sweep()`, on beat) hands it off again, with backoff
 Who subscribes (each in its own package's `subscriber.py`, found by `subscribers.discover()`):
   widgets     republish what a brand's widgets show; remove a deleted widget's files
   privacy     delete an erased testimonial's files (originals and renditions)
+  insights    read a brand's testimonials again for topics when its topic vocabulary changes
 
 The event types are declared once, in `models.EventType`.
 """
