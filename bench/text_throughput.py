@@ -9,6 +9,8 @@ timed in CPU time of this process:
 1. testimonials of 2-5 sentences, built as bench/pipeline_throughput.py builds them;
 2. the labelled reviews of tests/data/ (short: one to three sentences).
 
+Raw VADER and Vouch alternate every 50 texts, so that load from other work falls on both alike.
+
 "raw VADER" is `SentimentIntensityAnalyzer().polarity_scores(text)` on the whole text. "Vouch" is what
 the pipeline does per text: `sentiment.read` (language, sentences, review rules, VADER per sentence),
 `sentiment.judge` with the stars (label, reason, highlight) and `topics.find` with a brand's own
@@ -50,23 +52,31 @@ def measure(texts: list[str], rounds: int) -> dict:
     vocabulary = topics.vocabulary([("coffee", "Coffee", ("coffee", "espresso", "latte", "flat white"))])
     sentiment.analyse("warm up", rating=5)  # build the analyzer and rules once, as a worker does
 
-    def run_raw() -> None:
-        for text in texts:
+    def run_raw(chunk: list[str]) -> None:
+        for text in chunk:
             raw.polarity_scores(text)
 
-    def run_vouch() -> None:
+    def run_vouch(chunk: list[str]) -> None:
         language.detect_language.cache_clear()  # a worker sees each text once: no cached language
-        for text in texts:
+        for text in chunk:
             reading = sentiment.read(text)
             sentiment.judge(reading, 5)
             topics.find(reading, vocabulary)
 
+    # Alternate in chunks of 50 texts, so that load from other work falls on both alike.
+    chunks = [texts[i : i + 50] for i in range(0, len(texts), 50)]
     raw_times, vouch_times = [], []
     for _ in range(rounds):
-        for run, times in ((run_raw, raw_times), (run_vouch, vouch_times)):
+        spent_raw = spent_vouch = 0.0
+        for chunk in chunks:
             started = time.process_time()
-            run()
-            times.append(time.process_time() - started)
+            run_raw(chunk)
+            spent_raw += time.process_time() - started
+            started = time.process_time()
+            run_vouch(chunk)
+            spent_vouch += time.process_time() - started
+        raw_times.append(spent_raw)
+        vouch_times.append(spent_vouch)
     ratios = [r / v for r, v in zip(raw_times, vouch_times, strict=True)]
     return {
         "texts": len(texts),

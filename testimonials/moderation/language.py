@@ -117,13 +117,17 @@ def detect_language(text: str) -> str:
 
 
 def _latin_language(sample: str) -> str:
+    lower = sample.lower()
+    return language_of_words((_ASCII_WORD if lower.isascii() else _WORD).findall(lower))
+
+
+def language_of_words(words: list[str]) -> str:
+    """The language of Latin-script text from its lower-case words (common words as evidence), or ""."""
     index = _word_index()
     scores: dict[str, float] = {}
-    lower = sample.lower()
-    for evidence in map(index.get, (_ASCII_WORD if lower.isascii() else _WORD).findall(lower)):
-        if evidence:
-            for lang, weight in evidence:
-                scores[lang] = scores.get(lang, 0.0) + weight
+    for evidence in [index[word] for word in words if word in index]:
+        for lang, weight in evidence:
+            scores[lang] = scores.get(lang, 0.0) + weight
     if not scores:
         return ""
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)

@@ -64,6 +64,7 @@ _SELF_CONTAINED = ("vouchphrase", SARCASM_TOKEN)
 _CURLY = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 _QUOTED = re.compile(r"(?<![\w'])(['\"])([^'\"\n\x00]{1,60}?)\1(?![\w'])")
 _SEPARATOR = f" {lexicon.SEPARATOR} "
+_OPENING_QUOTES = (" '", ' "', "('", '("', "\x00'", '\x00"', "\n'", '\n"')
 _LETTERS = re.compile(r"[^\W\d_]")
 _TOKEN = re.compile(r"[\w'-]+")
 _ASCII_TOKEN = re.compile(r"[a-z0-9_'-]+")  # _TOKEN for lower-case ASCII text, twice as fast
@@ -113,6 +114,7 @@ class _Rules:
     may_be_prefixed: re.Pattern  # a quick test for any of those prefixes at all (no word boundaries)
     phrase_of: tuple[lexicon.Phrase, ...]
     directions: frozenset[str]  # a quick test: could this sentence hold an outcome at all?
+    outcome_forms: frozenset[str]  # every written form of a measure or direction word (the others are skipped)
     good: frozenset[str]
     bad: frozenset[str]
     up: frozenset[str]
@@ -305,6 +307,11 @@ def _rules() -> _Rules:
         else None,
         may_be_prefixed=re.compile("|".join(re.escape(pre) for pre in sorted({pre for pre, _ in by_prefix})) or "(?!)"),
         directions=frozenset(directions),
+        outcome_forms=frozenset(
+            {form for w in words["good"] + words["bad"] for form in lexicon.written_forms(base(w.lower()))}
+            | directions
+            | {"vouchup", "vouchdown"}
+        ),
         good=frozenset(base(w) for w in words["good"]),
         bad=frozenset(base(w) for w in words["bad"]),
         up=frozenset(base(w) for w in words["up"]),
@@ -323,7 +330,13 @@ def _neutralise_quotes(sentence: str) -> str:
         # Letters become "q" (no word VADER knows), keeping the length: positions stay shared with the text.
         return match.group(1) + _LETTERS.sub("q", inner) + match.group(1)
 
-    return _QUOTED.sub(blank, sentence) if ("'" in sentence or '"' in sentence) else sentence
+    # Only an opening quote (at the start, or after a space, a bracket or a separator) can start one;
+    # the apostrophes of "it's" cannot: checking for one costs a substring search, not a regex scan.
+    if "'" not in sentence and '"' not in sentence:
+        return sentence
+    if sentence.startswith(("'", '"')) or any(opening in sentence for opening in _OPENING_QUOTES):
+        return _QUOTED.sub(blank, sentence)
+    return sentence
 
 
 @lru_cache(maxsize=4096)
@@ -336,16 +349,8 @@ def _phrases_starting(word: str) -> tuple[int, ...]:
     return tuple(sorted(found))
 
 
-def _occurrences(lower: str, word: str):
-    """Where `word` stands as a whole word in `lower` (str.find, at C speed)."""
-    at = lower.find(word)
-    while at >= 0:
-        end = at + len(word)
-        before = lower[at - 1] if at else " "
-        after = lower[end] if end < len(lower) else " "
-        if not (before.isalnum() or before in "_'-") and not (after.isalnum() or after in "_'-"):
-            yield at
-        at = lower.find(word, end)
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch in "_'-"
 
 
 def _replace_phrases(
@@ -358,7 +363,13 @@ def _replace_phrases(
     sentence are tried at its first word only)."""
     starts: list[tuple[int, str]] = []
     for word in rules.openers.intersection(tokens):
-        starts.extend((at, word) for at in _occurrences(lower, word))
+        size = len(word)
+        at = lower.find(word)
+        while at >= 0:  # each whole-word occurrence (str.find, at C speed)
+            end = at + size
+            if (not at or not _is_word_char(lower[at - 1])) and (end == len(lower) or not _is_word_char(lower[end])):
+                starts.append((at, word))
+            at = lower.find(word, end)
     if rules.prefixed is not None and rules.may_be_prefixed.search(lower):
         starts.extend((m.start(), m.group(0)) for m in rules.prefixed.finditer(lower))
     if rules.anywhere:
@@ -430,7 +441,10 @@ def _mark_from_to(sentence: str) -> str:
 
 def _mark_outcomes(words: list[str], rules: _Rules) -> list[Cue]:
     """Replace each direction word that moves a known measure (within OUTCOME_WINDOW words) by an outcome token."""
-    bases = [lexicon.base_form(w.strip(WORD_EDGES)) for w in words]
+    candidates = rules.outcome_forms
+    bases = [
+        lexicon.base_form(stripped) if (stripped := w.strip(WORD_EDGES).lower()) in candidates else "" for w in words
+    ]
     directions = [i for i, b in enumerate(bases) if b in rules.up or b in rules.down or b in ("vouchup", "vouchdown")]
     measures = [i for i, b in enumerate(bases) if b in rules.good or b in rules.bad] if directions else []
     pairs = []
@@ -480,7 +494,9 @@ def score_text(sentences: list[str]) -> TextScore:
     if not sentences:
         return TextScore([], "", [], [])
     rules = _rules()
-    joined = _SEPARATOR.join(s.replace(lexicon.SEPARATOR, " ") for s in sentences)
+    joined = _SEPARATOR.join(sentences)
+    if joined.count(lexicon.SEPARATOR) != len(sentences) - 1:  # a sentence held the separator itself
+        joined = _SEPARATOR.join(s.replace(lexicon.SEPARATOR, " ") for s in sentences)
     text = joined if joined.isascii() else joined.translate(_CURLY)
     text = _neutralise_quotes(text)
     lower = text.lower()

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from testimonials.moderation import lexicon, scoring
-from testimonials.moderation.language import detect_language, language_name
+from testimonials.moderation.language import detect_language, language_name, language_of_words
 from testimonials.moderation.scoring import Cue
 
 MAX_TEXT_CHARS = 5000
@@ -82,6 +82,7 @@ _CLAUSE_BREAK = re.compile(r"\s*[,;:\u2013\u2014]\s+|\s+-\s+")
 _CONTRAST = re.compile(r"^(but|however|though|although|except|yet|unfortunately|sadly|shame)\b", re.IGNORECASE)
 _LEADING_CONNECTOR = re.compile(r"^(and|but|so|also|plus|yet|then)\s+", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
+_ASCII_LETTER = re.compile("[A-Za-z]")
 _WORDS = re.compile(r"[\w']+")
 _UNITS = frozenset(
     "second seconds minute minutes min mins hour hours day days week weeks month months year years".split()
@@ -217,12 +218,19 @@ def score_sentence(sentence: str) -> tuple[float, tuple[Cue, ...]]:
 def read(text: str) -> Reading:
     """Score each sentence with the review rules and weigh them into the text's own score."""
     capped = (text or "")[:MAX_TEXT_CHARS]
-    language = detect_language(capped)
     parts = sentences(capped)
-    if not parts or not is_scoreable(capped, language):
-        return Reading(language=language, scored=False)
+    if parts and capped.isascii():
+        # Latin letters only: the words the scoring finds anyway tell the language (no second pass).
+        text_score = scoring.score_text(parts)
+        language = language_of_words(text_score.tokens) if _ASCII_LETTER.search(capped) else ""
+        if not is_scoreable(capped, language):
+            return Reading(language=language, scored=False)
+    else:
+        language = detect_language(capped)
+        if not parts or not is_scoreable(capped, language):
+            return Reading(language=language, scored=False)
+        text_score = scoring.score_text(parts)
     scored: list[ScoredSentence] = []
-    text_score = scoring.score_text(parts)
     for index, (part, found) in enumerate(zip(parts, text_score.sentences, strict=True)):
         head = part[:20].lower()
         weight = CONCESSION if part.rstrip(".! ").lower().endswith(_TRAILING_CONCESSIONS) else 1.0
