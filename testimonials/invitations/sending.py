@@ -1,0 +1,530 @@
+"""Sending invitations and reminders: plan what is due, send it, and never send anything twice.
+
+1. `invitations_plan` turns due recipients into `prepared` deliveries, each with its Message-ID,
+   committed before any SMTP transaction begins, within each brand's daily cap.
+2. `invitations_send` sends prepared messages (and deferred ones whose retry time came). Each one is
+   claimed with a conditional UPDATE to `sending` in its own commit right before its SMTP
+   transaction, and marked `sent` right after. A temporary error (4xx, a timeout) defers it with
+   backoff (queue.INVITE_SEND_RETRY); a permanent one (5xx) fails the recipient with the server's reason.
+3. `invitations_recover` finds messages left in `sending` by a worker that died: the server may or may
+   not have accepted them, so they become `interrupted` and are never sent again automatically. A
+   person may send one again from the admin: it goes out with the same Message-ID and Resent-* headers,
+   so a receiver that already has it can tell (`delivery_resend`).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import time as clock
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from testimonials import queue
+from testimonials.collection.abuse import Rate, parse_rate
+from testimonials.errors import InvalidTransition, PermissionDenied
+from testimonials.invitations import message, tokens
+from testimonials.invitations.addresses import address_hash, one_line
+from testimonials.invitations.models import (
+    OPEN_STATUSES,
+    Campaign,
+    Delivery,
+    Recipient,
+    RecipientStatus,
+    SenderProfile,
+    Suppression,
+)
+from testimonials.invitations.services import (
+    _note,
+    _record,
+    invitations_mark_submitted,
+    recipient_move,
+    sender_for,
+)
+from testimonials.models import Brand, EventType, Testimonial
+from testimonials.selectors import user_can_edit_brand
+
+log = logging.getLogger(__name__)
+State = Delivery.State
+Status = RecipientStatus
+PLAN_BATCH = 1000
+SEND_BATCH = 200
+# A send task stops taking new messages after this long and hands the rest to the next task, so a
+# large campaign never holds a worker past its time limit (or the text queue for long).
+SEND_DEADLINE_SECONDS = 25.0
+PREVIEW_CUSTOMER = message.Customer(name="Ada Lovelace", email="ada@example.com", product="", order_id="1042")
+
+
+# --------------------------------------------------------------------------- composing
+
+
+def _absolute(path: str) -> str:
+    return settings.PUBLIC_URL + path
+
+
+def sender_info(brand: Brand, profile: SenderProfile | None = None) -> message.Sender:
+    profile = profile or sender_for(brand)
+    logo = brand.logo.url if brand.logo else ""
+    return message.Sender(
+        brand_name=brand.name,
+        from_name=profile.from_name or brand.name,
+        from_email=settings.VOUCH_INVITE_FROM,
+        reply_to=profile.reply_to,
+        accent=brand.accent_color,
+        logo_url=_absolute(logo) if logo.startswith("/") else logo,
+    )
+
+
+def _subject_for(campaign: Campaign, step: int) -> str:
+    return campaign.subject if step == 0 else f"Reminder: {campaign.subject}"
+
+
+def envelope_for(delivery: Delivery) -> str:
+    """The envelope sender: bounces+<delivery>@domain, so a bounce names its message (VERP)."""
+    bounce = settings.VOUCH_INVITE_BOUNCE_ADDRESS
+    if not bounce:
+        return ""
+    local, _, domain = bounce.partition("@")
+    return f"{local}+{delivery.public_id}@{domain}"
+
+
+def compose(delivery: Delivery) -> message.InvitationEmail:
+    """The message for a delivery (recipient, campaign, form and brand loaded)."""
+    recipient = delivery.recipient
+    campaign, brand = recipient.campaign, recipient.brand
+    sender = sender_info(brand)
+    link = _absolute(reverse("invitation-open", args=[tokens.link_token(recipient.public_id)]))
+    unsubscribe = _absolute(reverse("invitation-unsubscribe", args=[tokens.unsubscribe_token(recipient.public_id)]))
+    customer = message.Customer(
+        name=recipient.name,
+        email=recipient.email,
+        product=recipient.product,
+        order_id=recipient.order_id,
+        locale=recipient.locale,
+    )
+    rendered = message.render(
+        subject=_subject_for(campaign, delivery.step),
+        body=campaign.body,
+        customer=customer,
+        sender=sender,
+        link=link,
+        unsubscribe_url=unsubscribe,
+        incentive=campaign.form.incentive,
+    )
+    return message.build(
+        rendered,
+        customer=customer,
+        sender=sender,
+        message_id=delivery.message_id,
+        unsubscribe_url=unsubscribe,
+        envelope_from=envelope_for(delivery),
+        feedback_id=f"{campaign.public_id}:{brand.slug}:invitation:vouch",
+        resent=delivery.resent,
+    )
+
+
+def campaign_preview(*, campaign: Campaign, step: int = 0) -> tuple[message.Rendered, message.InvitationEmail]:
+    """What a customer would receive, for a sample customer; its links lead nowhere."""
+    sender = sender_info(campaign.brand)
+    link = _absolute(reverse("invitation-open", args=["preview"]))
+    unsubscribe = _absolute(reverse("invitation-unsubscribe", args=["preview"]))
+    customer = PREVIEW_CUSTOMER
+    rendered = message.render(
+        subject=_subject_for(campaign, step),
+        body=campaign.body,
+        customer=customer,
+        sender=sender,
+        link=link,
+        unsubscribe_url=unsubscribe,
+        incentive=campaign.form.incentive,
+    )
+    email = message.build(
+        rendered, customer=customer, sender=sender, message_id=message.new_message_id(), unsubscribe_url=unsubscribe
+    )
+    email.dkim_key = None  # a preview is never signed: it is never sent
+    return rendered, email
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def _day_start(now: datetime) -> datetime:
+    return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _room_today(now: datetime) -> tuple[dict[int, int], dict[int, int]]:
+    """Messages each brand planned today, and the brands' own caps (others use VOUCH_INVITE_DAILY_CAP)."""
+    planned = dict(
+        Delivery.objects.filter(planned_at__gte=_day_start(now))
+        .values("brand_id")
+        .annotate(n=Count("id"))
+        .values_list("brand_id", "n")
+    )
+    caps = dict(SenderProfile.objects.filter(daily_cap__isnull=False).values_list("brand_id", "daily_cap"))
+    return planned, caps
+
+
+@transaction.atomic
+def invitations_plan(*, now: datetime | None = None, limit: int = PLAN_BATCH) -> int:
+    """Give each due recipient its next message (invitation or reminder), with its Message-ID, within
+    each brand's daily cap. Reads only due rows (a partial index): its cost follows what is due, not
+    how many invitations are open. Safe to run concurrently (SKIP LOCKED). Returns how many were planned."""
+    now = now or timezone.now()
+    planned, caps = _room_today(now)
+    default_cap = settings.VOUCH_INVITE_DAILY_CAP
+    full = [brand_id for brand_id, n in planned.items() if n >= caps.get(brand_id, default_cap)]
+    due = (
+        Recipient.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(next_send_at__lte=now, status__in=OPEN_STATUSES, campaign__is_active=True)
+        .exclude(brand_id__in=full)
+        .order_by("next_send_at")
+        .only("id", "brand_id", "messages_sent")[:limit]
+    )
+    room: dict[int, int] = {}
+    chosen = []
+    for recipient in due:
+        left = room.setdefault(
+            recipient.brand_id, caps.get(recipient.brand_id, default_cap) - planned.get(recipient.brand_id, 0)
+        )
+        if left <= 0:
+            continue  # stays due: it goes out tomorrow
+        room[recipient.brand_id] = left - 1
+        chosen.append(recipient)
+    if not chosen:
+        return 0
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                recipient_id=r.id,
+                brand_id=r.brand_id,
+                step=r.messages_sent,
+                message_id=message.new_message_id(),
+                planned_at=now,
+            )
+            for r in chosen
+        ],
+        ignore_conflicts=True,  # a step already planned (a concurrent planner) is not planned twice
+    )
+    Recipient.objects.filter(id__in=[r.id for r in chosen]).update(next_send_at=None)
+    return len(chosen)
+
+
+# --------------------------------------------------------------------------- sending
+
+
+@dataclass
+class SendResult:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    skipped: int = 0
+    more: bool = False  # messages are still waiting: send again
+
+
+@dataclass(frozen=True)
+class Verdict:
+    permanent: bool
+    reason: str
+    reconnect: bool = False
+    stop: bool = False  # the server refuses us, not this customer: stop this batch
+
+
+def _reply(code: int, text) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return one_line(f"{code} {text}", 1000)
+
+
+def classify(exc: smtplib.SMTPException | OSError) -> Verdict:
+    """What an SMTP error means for the message: 5xx permanent, 4xx and lost connections temporary."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(exc.recipients.values()))
+        return Verdict(permanent=500 <= code < 600, reason=_reply(code, text))
+    if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPAuthenticationError | smtplib.SMTPNotSupportedError):
+        reason = _reply(exc.smtp_code, exc.smtp_error) if hasattr(exc, "smtp_code") else str(exc)
+        return Verdict(
+            permanent=False, reason=f"The mail server refused our sender: {reason}", reconnect=True, stop=True
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        code = exc.smtp_code
+        return Verdict(permanent=500 <= code < 600, reason=_reply(code, exc.smtp_error), reconnect=code == 421)
+    if isinstance(exc, ConnectionRefusedError):
+        return Verdict(permanent=False, reason="The mail server refused the connection.", reconnect=True, stop=True)
+    # Disconnected, timed out, reset.
+    return Verdict(permanent=False, reason=one_line(f"{type(exc).__name__}: {exc}", 1000), reconnect=True)
+
+
+def _take_send_slot(rate: Rate | None) -> None:
+    """Wait for a slot in the installation-wide send rate (a fixed window shared through the cache)."""
+    if rate is None:
+        return
+    while True:
+        now = clock.time()
+        window = int(now // rate.seconds)
+        key = f"vouch:invite-send:{window}"
+        if cache.add(key, 1, timeout=rate.seconds + 5):
+            return
+        try:
+            used = cache.incr(key)
+        except ValueError:  # the window's counter expired between add and incr
+            continue
+        if used <= rate.count:
+            return
+        clock.sleep(max(0.001, (window + 1) * rate.seconds - now))
+
+
+def _load(delivery_id: int) -> Delivery | None:
+    return (
+        Delivery.objects.select_related(
+            "recipient", "recipient__campaign", "recipient__campaign__form", "recipient__brand"
+        )
+        .filter(id=delivery_id, state__in=[State.PREPARED, State.DEFERRED])
+        .first()
+    )
+
+
+def _claim(delivery: Delivery) -> bool:
+    """Take this message for this process, in its own commit, right before its SMTP transaction."""
+    now = timezone.now()
+    claimed = Delivery.objects.filter(pk=delivery.pk, state=delivery.state, attempts=delivery.attempts).update(
+        state=State.SENDING, sending_at=now, attempts=F("attempts") + 1
+    )
+    delivery.attempts += 1
+    return bool(claimed)
+
+
+def _no_longer_needed(delivery: Delivery) -> str:
+    """Why this message should not go out any more ('' when it should)."""
+    recipient = delivery.recipient
+    if recipient.status not in OPEN_STATUSES:
+        return f"the invitation is {recipient.get_status_display().lower()}"
+    found = Testimonial.objects.filter(submission_key=recipient.submission_key).values_list("id", flat=True).first()
+    if found is not None:
+        # The customer answered a moment ago and the lifecycle has not told us yet: do it now.
+        invitations_mark_submitted(testimonial_ids=[found])
+        return "the customer already sent a testimonial"
+    if Suppression.objects.filter(brand_id=recipient.brand_id, email_hash=address_hash(recipient.email)).exists():
+        return "the address is on the brand's suppression list"
+    if not recipient.campaign.is_active:
+        return "the campaign is paused"
+    return ""
+
+
+def pending_deliveries(now: datetime | None = None):
+    now = now or timezone.now()
+    return Delivery.objects.filter(Q(state=State.PREPARED) | Q(state=State.DEFERRED, retry_at__lte=now))
+
+
+def invitations_send(*, limit: int = SEND_BATCH, deadline: float = SEND_DEADLINE_SECONDS) -> SendResult:
+    """Send prepared messages, one SMTP transaction each over one connection. Safe to run concurrently:
+    each message is claimed on its own, and a message claimed by another process is skipped."""
+    result = SendResult()
+    ids = list(pending_deliveries().order_by("planned_at", "id").values_list("id", flat=True)[:limit])
+    result.more = len(ids) == limit
+    if not ids:
+        return result
+    rate = parse_rate(settings.VOUCH_INVITE_SEND_RATE)
+    stop_at = clock.monotonic() + deadline
+    connection = get_connection(fail_silently=False)
+    try:
+        for delivery_id in ids:
+            if clock.monotonic() > stop_at:
+                result.more = True
+                break
+            delivery = _load(delivery_id)
+            if delivery is None:
+                continue  # sent or taken by another process meanwhile
+            paused = delivery.state == State.PREPARED and not delivery.recipient.campaign.is_active
+            if paused:
+                continue  # prepared before the pause: it waits for the campaign to resume
+            email = compose(delivery)  # before the claim: a message that cannot be built is never "sending"
+            if not _claim(delivery):
+                continue
+            why_not = _no_longer_needed(delivery)
+            if why_not:
+                Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
+                    state=State.SKIPPED, smtp_reply=f"Not sent: {why_not}."
+                )
+                result.skipped += 1
+                continue
+            _take_send_slot(rate)
+            try:
+                connection.open()
+                connection.send_messages([email])
+            except (smtplib.SMTPException, OSError) as exc:  # timeouts and refused connections are OSErrors
+                verdict = classify(exc)
+                if verdict.permanent:
+                    _mark_failed(delivery, verdict.reason)
+                    result.failed += 1
+                else:
+                    _mark_deferred(delivery, verdict.reason)
+                    result.deferred += 1
+                if verdict.reconnect:
+                    _close_quietly(connection)
+                if verdict.stop:
+                    result.more = True
+                    break
+            else:
+                _mark_sent(delivery)
+                result.sent += 1
+    finally:
+        _close_quietly(connection)
+    return result
+
+
+def _close_quietly(connection) -> None:
+    try:
+        connection.close()
+    except (smtplib.SMTPException, OSError):
+        pass
+
+
+def _next_reminder_at(recipient: Recipient, step: int, sent_at: datetime, now: datetime) -> datetime | None:
+    """When the reminder after message `step` is due, or None: the campaign's days after the first message,
+    and never less than a day after the last one."""
+    days = recipient.campaign.reminder_days or []
+    if recipient.status not in OPEN_STATUSES or step >= len(days):
+        return None
+    first = recipient.first_sent_at or sent_at
+    return max(first + timedelta(days=days[step]), now + timedelta(days=1))
+
+
+def _after_sent(recipient: Recipient, delivery: Delivery, sent_at: datetime, *, note: str) -> None:
+    """The recipient after its message left: status, counters and the next reminder's time."""
+    now = timezone.now()
+    fields = {"messages_sent": max(recipient.messages_sent, delivery.step + 1)}
+    if recipient.first_sent_at is None:
+        fields["first_sent_at"] = recipient.first_sent_at = sent_at
+    if recipient.status == Status.QUEUED:
+        recipient_move(recipient, Status.SENT, note=note, now=now, **fields)
+    else:
+        Recipient.objects.filter(pk=recipient.pk).update(**fields)
+        _note(recipient, note, now)
+    recipient.messages_sent = fields["messages_sent"]
+    Recipient.objects.filter(pk=recipient.pk).update(
+        next_send_at=_next_reminder_at(recipient, delivery.step, sent_at, now)
+    )
+
+
+def _what(delivery: Delivery) -> str:
+    return "Invitation" if delivery.step == 0 else f"Reminder {delivery.step}"
+
+
+@transaction.atomic
+def _mark_sent(delivery: Delivery) -> None:
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk, state__in=[State.SENDING, State.INTERRUPTED]).update(
+        state=State.SENT, sent_at=now, smtp_reply=""
+    )
+    recipient = Recipient.objects.select_for_update().select_related("campaign").get(pk=delivery.recipient_id)
+    previous = recipient.status
+    resent = " again (same Message-ID, with Resent-* headers)" if delivery.resent else ""
+    _after_sent(recipient, delivery, now, note=f"{_what(delivery)} sent{resent} ({delivery.message_id}).")
+    _record(
+        EventType.INVITATION_SENT,
+        recipient,
+        from_status=previous,
+        to_status=recipient.status,
+        step=delivery.step,
+        message_id=delivery.message_id,
+    )
+
+
+@transaction.atomic
+def _mark_deferred(delivery: Delivery, reason: str) -> None:
+    if delivery.attempts >= settings.VOUCH_INVITE_MAX_ATTEMPTS:
+        _mark_failed(delivery, f"Gave up after {delivery.attempts} attempts. Last answer: {reason}")
+        return
+    retry_at = timezone.now() + timedelta(seconds=queue.INVITE_SEND_RETRY.delay(delivery.attempts - 1))
+    Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
+        state=State.DEFERRED, retry_at=retry_at, smtp_reply=reason
+    )
+    log.info("Invitation %s deferred until %s: %s", delivery.public_id, retry_at, reason)
+
+
+@transaction.atomic
+def _mark_failed(delivery: Delivery, reason: str) -> None:
+    Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(state=State.FAILED, smtp_reply=reason)
+    recipient = Recipient.objects.select_for_update().select_related("campaign").get(pk=delivery.recipient_id)
+    previous = recipient.status
+    if recipient.can_move_to(Status.FAILED):
+        note = f"{_what(delivery)} refused by the mail server: {reason}"
+        recipient_move(recipient, Status.FAILED, note=note, next_send_at=None, error=reason[:2000])
+        _record(
+            EventType.INVITATION_FAILED, recipient, from_status=previous, to_status=Status.FAILED, step=delivery.step
+        )
+
+
+# --------------------------------------------------------------------------- crashes
+
+
+def invitations_recover(*, now: datetime | None = None) -> int:
+    """Messages a dead worker left in `sending` become `interrupted`: never sent again automatically.
+
+    The recipient moves on as if the message had left (it most likely did): reminders follow in their
+    time, and the admin shows the message as interrupted with a "send again" action.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.VOUCH_STUCK_AFTER_SECONDS + settings.EMAIL_TIMEOUT)
+    stuck = list(Delivery.objects.filter(state=State.SENDING, sending_at__lt=cutoff).order_by("id")[:500])
+    recovered = 0
+    for delivery in stuck:
+        with transaction.atomic():
+            note = (
+                "The worker stopped during the SMTP transaction: the server may or may not have accepted it, "
+                "so it is not sent again automatically."
+            )
+            if not Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
+                state=State.INTERRUPTED, smtp_reply=note
+            ):
+                continue
+            recipient = Recipient.objects.select_for_update().select_related("campaign").get(pk=delivery.recipient_id)
+            _after_sent(
+                recipient,
+                delivery,
+                delivery.sending_at,
+                note=f"{_what(delivery)} interrupted ({delivery.message_id}). {note}",
+            )
+            recovered += 1
+    if recovered:
+        log.warning("%s invitation(s) were interrupted mid-send and will not be sent again automatically.", recovered)
+    return recovered
+
+
+@transaction.atomic
+def delivery_resend(*, delivery: Delivery, actor) -> Delivery:
+    """Send an interrupted message again, by a person's decision: same Message-ID, Resent-* headers added."""
+    if not user_can_edit_brand(actor, delivery.brand):
+        raise PermissionDenied("Only the brand's owners and editors can send invitations again.")
+    if not Delivery.objects.filter(pk=delivery.pk, state=State.INTERRUPTED).update(
+        state=State.PREPARED, resent=True, retry_at=None
+    ):
+        raise InvalidTransition("Only an interrupted message can be sent again.")
+    recipient = Recipient.objects.get(pk=delivery.recipient_id)
+    _note(recipient, f"{_what(delivery)} queued to be sent again by {actor} ({delivery.message_id}).", timezone.now())
+    delivery.refresh_from_db()
+    return delivery
+
+
+def invitations_tick(*, now: datetime | None = None) -> dict[str, int]:
+    """What beat runs every minute: recover interrupted sends, resume stalled imports, plan what is due."""
+    from testimonials.invitations.importing import import_jobs_resume
+
+    now = now or timezone.now()
+    recovered = invitations_recover(now=now)
+    resumed = import_jobs_resume(now=now)
+    planned = 0
+    while True:  # a large due backlog is planned in batches (the daily cap bounds it)
+        batch = invitations_plan(now=now)
+        planned += batch
+        if batch < PLAN_BATCH:
+            break
+    return {"recovered": recovered, "resumed": resumed, "planned": planned, "pending": pending_deliveries(now).count()}
