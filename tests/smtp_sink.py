@@ -37,17 +37,17 @@ class Handler:
         self.delay = delay
         self.numbers = itertools.count(1)
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         key = address.lower()
         if key in self.reject:
-            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         if self.tempfail[key] > 0:
             self.tempfail[key] -= 1
-            return "451 4.7.1 <%s>: Greylisted, please try again later" % address
+            return f"451 4.7.1 <{address}>: Greylisted, please try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
         head = f"X-Sink-Mail-From: {envelope.mail_from}\r\nX-Sink-Rcpt-To: {', '.join(envelope.rcpt_tos)}\r\n"
@@ -118,7 +118,9 @@ class SmtpSink:
         return cls(folder, sock.getsockname()[1], stop)
 
     @classmethod
-    def process(cls, folder: Path, *, tempfail: dict[str, int] | None = None, reject=(), delay: float = 0.0) -> SmtpSink:
+    def process(
+        cls, folder: Path, *, tempfail: dict[str, int] | None = None, reject=(), delay: float = 0.0
+    ) -> SmtpSink:
         folder.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "tests.smtp_sink", "--folder", str(folder), "--delay", str(delay)]
         for address, count in (tempfail or {}).items():

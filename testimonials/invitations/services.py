@@ -596,3 +596,29 @@ def invitations_export_customer(*, brand: Brand, email: str, actor) -> list[dict
         }
         for r in recipients
     ]  # fmt: skip
+
+
+def bounce_ingest(*, raw: bytes) -> list[str]:
+    """Read a bounce (a DSN sent to the bounce address): a permanent failure bounces its invitation and
+    suppresses the address; a temporary one changes nothing. Returns one line per reported recipient."""
+    from testimonials.invitations import dsn
+
+    outcomes = []
+    for bounce in dsn.parse(raw):
+        found = Delivery.objects.select_related("recipient")
+        delivery = None
+        if bounce.delivery_public_id:
+            delivery = found.filter(public_id=bounce.delivery_public_id).first()
+        if delivery is None and bounce.message_id:
+            delivery = found.filter(message_id=bounce.message_id).first()
+        if delivery is None:
+            outcomes.append(f"{bounce.status}: no invitation of ours matches this bounce; nothing done.")
+        elif not bounce.permanent:
+            outcomes.append(f"{bounce.status}: a temporary failure for {delivery.public_id}; nothing done.")
+        else:
+            reason = one_line(f"{bounce.status} {bounce.diagnostic}", 1000)
+            done = invitation_bounce(recipient=delivery.recipient, reason=reason)
+            outcomes.append(
+                f"{bounce.status}: {delivery.public_id} {'bounced' if done else 'already final'}; address suppressed."
+            )
+    return outcomes

@@ -24,7 +24,11 @@ Status = Recipient.Status
 @pytest.fixture
 def invited(campaign_a):
     return RecipientFactory(
-        campaign=campaign_a, name="Ada Lovelace", email="Ada@Example.com", email_key="ada@example.com", status=Status.SENT
+        campaign=campaign_a,
+        name="Ada Lovelace",
+        email="Ada@Example.com",
+        email_key="ada@example.com",
+        status=Status.SENT,
     )
 
 
@@ -85,7 +89,9 @@ def test_a_submission_is_marked_as_an_invitations_and_verified_with_the_invited_
     assert event.testimonial == item and event.subject == invited.public_id
 
 
-def test_a_form_that_does_not_ask_for_email_still_shows_and_keeps_the_locked_address(client, invited, form_a, fake_broker):
+def test_a_form_that_does_not_ask_for_email_still_shows_and_keeps_the_locked_address(
+    client, invited, form_a, fake_broker
+):
     form_a.email_mode = "off"
     form_a.save()
     assert 'name="author_email"' in client.get(_link(invited)).content.decode()
@@ -202,7 +208,9 @@ def test_the_confirmation_pages_button_unsubscribes_too(client, invited):
     assert "confirmation page" in invited.history.last().note
 
 
-def test_unsubscribing_stops_every_campaign_of_the_brand_to_that_address_but_not_other_brands(client, invited, campaign_b):
+def test_unsubscribing_stops_every_campaign_of_the_brand_to_that_address_but_not_other_brands(
+    client, invited, campaign_b
+):
     from tests.factories import CampaignFactory
 
     other = RecipientFactory(campaign=CampaignFactory(brand=invited.brand), email="ada@example.com")

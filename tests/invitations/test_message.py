@@ -25,7 +25,11 @@ from testimonials.invitations.services import Customer, recipients_add
 pytestmark = pytest.mark.django_db
 KEY = Path(__file__).resolve().parent.parent / "data" / "dkim-test-key.pem"
 SENDER = message.Sender(
-    brand_name="Demo Coffee Co.", from_name="Demo Coffee", from_email="hi@vouch.example.com", reply_to="", accent="#b45309"
+    brand_name="Demo Coffee Co.",
+    from_name="Demo Coffee",
+    from_email="hi@vouch.example.com",
+    reply_to="",
+    accent="#b45309",
 )
 
 
@@ -43,9 +47,7 @@ def _render(name: str = "Ada", **kwargs) -> message.Rendered:
 
 def _invite(campaign, name="Ada Lovelace", email_address="ada@example.com", **extra):
     with transaction.atomic():
-        recipients_add(
-            campaign=campaign, customers=[Customer(email=email_address, name=name, **extra)], source="api"
-        )
+        recipients_add(campaign=campaign, customers=[Customer(email=email_address, name=name, **extra)], source="api")
     invitations_plan()
     return Delivery.objects.select_related(
         "recipient", "recipient__campaign", "recipient__campaign__form", "recipient__brand"
@@ -135,7 +137,10 @@ def test_it_discloses_the_forms_incentive_whatever_the_review_says(campaign_a, f
     delivery = _invite(campaign_a)
     parsed = email.message_from_bytes(compose(delivery).message().as_bytes(), policy=email.policy.default)
     for part in ("plain", "html"):
-        assert "As a thank-you for any review, positive or negative: a 10% voucher." in parsed.get_body((part,)).get_content()
+        assert (
+            "As a thank-you for any review, positive or negative: a 10% voucher."
+            in parsed.get_body((part,)).get_content()
+        )
 
 
 def test_it_marks_reminders_in_the_subject(campaign_a):
@@ -172,7 +177,9 @@ def test_it_signs_with_dkim_covering_the_unsubscribe_headers_and_the_signature_v
     assert "d=vouch.example.com" in signature and "s=vouch1" in signature
     assert "list-unsubscribe-post" in signature.lower()
     record = _public_key_record()
-    assert dkim.verify(raw, dnsfunc=lambda name, timeout=5: record if name == b"vouch1._domainkey.vouch.example.com." else None)
+    assert dkim.verify(
+        raw, dnsfunc=lambda name, timeout=5: record if name == b"vouch1._domainkey.vouch.example.com." else None
+    )
     tampered = raw.replace(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", b"List-Unsubscribe-Post: nothing")
     assert not dkim.verify(tampered, dnsfunc=lambda name, timeout=5: record)
     assert delivery.message_id.encode() in raw
