@@ -364,9 +364,10 @@ def invitations_send(*, limit: int = SEND_BATCH, deadline: float = SEND_DEADLINE
                 if verdict.permanent:
                     _mark_failed(delivery, verdict.reason)
                     result.failed += 1
-                else:
-                    _mark_deferred(delivery, verdict.reason)
+                elif _mark_deferred(delivery, verdict.reason):
                     result.deferred += 1
+                else:
+                    result.failed += 1
                 if verdict.reconnect:
                     _close_quietly(connection)
                 if verdict.stop:
@@ -439,15 +440,17 @@ def _mark_sent(delivery: Delivery) -> None:
 
 
 @transaction.atomic
-def _mark_deferred(delivery: Delivery, reason: str) -> None:
+def _mark_deferred(delivery: Delivery, reason: str) -> bool:
+    """Deferred for a later attempt (True), or failed when this was the last one (False)."""
     if delivery.attempts >= settings.VOUCH_INVITE_MAX_ATTEMPTS:
         _mark_failed(delivery, f"Gave up after {delivery.attempts} attempts. Last answer: {reason}")
-        return
+        return False
     retry_at = timezone.now() + timedelta(seconds=queue.INVITE_SEND_RETRY.delay(delivery.attempts - 1))
     Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
         state=State.DEFERRED, retry_at=retry_at, smtp_reply=reason
     )
     log.info("Invitation %s deferred until %s: %s", delivery.public_id, retry_at, reason)
+    return True
 
 
 @transaction.atomic
