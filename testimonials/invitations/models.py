@@ -21,7 +21,7 @@ DEFAULT_SUBJECT = "{brand} would like to hear about your experience"
 # Neutral by default: it asks for an honest account, good or bad, and never only happy customers.
 DEFAULT_BODY = (
     "Hello {customer_name},\n\n"
-    "Thank you for choosing {brand}. Would you tell us about your experience with {product}? "
+    "Thank you for your order with {brand}! Would you tell us about your experience with {product}? "
     "Every honest answer helps, whatever it says, and it takes about two minutes.\n\n"
     "{link}\n\n"
     "Thank you,\n{brand}"
