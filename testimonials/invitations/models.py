@@ -216,6 +216,8 @@ class Delivery(models.Model):
     planned_at = models.DateTimeField(default=timezone.now)
     sending_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When the recipient's bookkeeping and the lifecycle event for it committed (after `sent`, per group).
+    recorded_at = models.DateTimeField(null=True, blank=True)
     retry_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     smtp_reply = models.TextField(blank=True, help_text="The mail server's last answer when it was not a plain OK.")
@@ -237,6 +239,10 @@ class Delivery(models.Model):
                 condition=Q(state__in=["prepared", "deferred"]),
             ),
             models.Index(fields=["sending_at"], name="delivery_sending_idx", condition=Q(state="sending")),
+            # Sent messages a crash left unrecorded (invitations_recover).
+            models.Index(
+                fields=["sent_at"], name="delivery_unrecorded_idx", condition=Q(state="sent", recorded_at__isnull=True)
+            ),
             # The daily cap: today's messages per brand, read from the index alone.
             models.Index(fields=["planned_at", "brand"], name="delivery_day_brand_idx"),
         ]

@@ -38,6 +38,7 @@ from testimonials.invitations.models import (
     Campaign,
     Delivery,
     Recipient,
+    RecipientEvent,
     RecipientStatus,
     SenderProfile,
     Suppression,
@@ -49,6 +50,7 @@ from testimonials.invitations.services import (
     recipient_move,
     sender_for,
 )
+from testimonials.lifecycle.events import Change, record_many
 from testimonials.models import Brand, EventType, Testimonial
 from testimonials.selectors import user_can_edit_brand
 
@@ -60,6 +62,8 @@ SEND_BATCH = 200
 # A send task stops taking new messages after this long and hands the rest to the next task, so a
 # large campaign never holds a worker past its time limit (or the text queue for long).
 SEND_DEADLINE_SECONDS = 25.0
+# Messages whose recipients' bookkeeping and lifecycle events commit together (see invitations_send).
+SEND_GROUP = 50
 PREVIEW_CUSTOMER = message.Customer(name="Ada Lovelace", email="ada@example.com", product="", order_id="1042")
 
 
@@ -71,7 +75,7 @@ def _absolute(path: str) -> str:
 
 
 def sender_info(brand: Brand, profile: SenderProfile | None = None) -> message.Sender:
-    profile = profile or sender_for(brand)
+    profile = profile or SenderProfile(brand=brand)
     logo = brand.logo.url if brand.logo else ""
     return message.Sender(
         brand_name=brand.name,
@@ -96,11 +100,11 @@ def envelope_for(delivery: Delivery) -> str:
     return f"{local}+{delivery.public_id}@{domain}"
 
 
-def compose(delivery: Delivery) -> message.InvitationEmail:
+def compose(delivery: Delivery, sender: message.Sender | None = None) -> message.InvitationEmail:
     """The message for a delivery (recipient, campaign, form and brand loaded)."""
     recipient = delivery.recipient
     campaign, brand = recipient.campaign, recipient.brand
-    sender = sender_info(brand)
+    sender = sender or sender_info(brand, sender_for(brand))
     link = _absolute(reverse("invitation-open", args=[tokens.link_token(recipient.public_id)]))
     unsubscribe = _absolute(reverse("invitation-unsubscribe", args=[tokens.unsubscribe_token(recipient.public_id)]))
     customer = message.Customer(
@@ -133,7 +137,7 @@ def compose(delivery: Delivery) -> message.InvitationEmail:
 
 def campaign_preview(*, campaign: Campaign, step: int = 0) -> tuple[message.Rendered, message.InvitationEmail]:
     """What a customer would receive, for a sample customer; its links lead nowhere."""
-    sender = sender_info(campaign.brand)
+    sender = sender_info(campaign.brand, sender_for(campaign.brand))
     link = _absolute(reverse("invitation-open", args=["preview"]))
     unsubscribe = _absolute(reverse("invitation-unsubscribe", args=["preview"]))
     customer = PREVIEW_CUSTOMER
@@ -281,41 +285,49 @@ def _take_send_slot(rate: Rate | None) -> None:
         clock.sleep(max(0.001, (window + 1) * rate.seconds - now))
 
 
-def _load(delivery_id: int) -> Delivery | None:
-    return (
-        Delivery.objects.select_related(
-            "recipient", "recipient__campaign", "recipient__campaign__form", "recipient__brand"
-        )
-        .filter(id=delivery_id, state__in=[State.PREPARED, State.DEFERRED])
-        .first()
+def _load_group(ids: list[int]) -> list[Delivery]:
+    found = Delivery.objects.select_related(
+        "recipient", "recipient__campaign", "recipient__campaign__form", "recipient__brand"
+    ).filter(id__in=ids, state__in=[State.PREPARED, State.DEFERRED])
+    by_id = {d.id: d for d in found}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _not_needed(group: list[Delivery]) -> dict[int, str]:
+    """Why messages of this group should not go out any more, by delivery id, in two queries for the group.
+
+    Read just before the group is sent (seconds at most before each message): a customer who answered
+    or unsubscribed a moment ago is caught here even if the lifecycle has not told us yet.
+    """
+    why: dict[int, str] = {}
+    keys = {d.recipient.submission_key for d in group}
+    answered = dict(Testimonial.objects.filter(submission_key__in=list(keys)).values_list("submission_key", "id"))
+    if answered:
+        invitations_mark_submitted(testimonial_ids=list(answered.values()))
+    pairs = {(d.recipient.brand_id, address_hash(d.recipient.email)) for d in group}
+    suppressed = set(
+        Suppression.objects.filter(
+            brand_id__in={b for b, _ in pairs}, email_hash__in=[h for _, h in pairs]
+        ).values_list("brand_id", "email_hash")
     )
+    for delivery in group:
+        recipient = delivery.recipient
+        if recipient.submission_key in answered:
+            why[delivery.id] = "the customer already sent a testimonial"
+        elif recipient.status not in OPEN_STATUSES:
+            why[delivery.id] = f"the invitation is {recipient.get_status_display().lower()}"
+        elif (recipient.brand_id, address_hash(recipient.email)) in suppressed:
+            why[delivery.id] = "the address is on the brand's suppression list"
+    return why
 
 
 def _claim(delivery: Delivery) -> bool:
     """Take this message for this process, in its own commit, right before its SMTP transaction."""
-    now = timezone.now()
     claimed = Delivery.objects.filter(pk=delivery.pk, state=delivery.state, attempts=delivery.attempts).update(
-        state=State.SENDING, sending_at=now, attempts=F("attempts") + 1
+        state=State.SENDING, sending_at=timezone.now(), attempts=F("attempts") + 1
     )
     delivery.attempts += 1
     return bool(claimed)
-
-
-def _no_longer_needed(delivery: Delivery) -> str:
-    """Why this message should not go out any more ('' when it should)."""
-    recipient = delivery.recipient
-    if recipient.status not in OPEN_STATUSES:
-        return f"the invitation is {recipient.get_status_display().lower()}"
-    found = Testimonial.objects.filter(submission_key=recipient.submission_key).values_list("id", flat=True).first()
-    if found is not None:
-        # The customer answered a moment ago and the lifecycle has not told us yet: do it now.
-        invitations_mark_submitted(testimonial_ids=[found])
-        return "the customer already sent a testimonial"
-    if Suppression.objects.filter(brand_id=recipient.brand_id, email_hash=address_hash(recipient.email)).exists():
-        return "the address is on the brand's suppression list"
-    if not recipient.campaign.is_active:
-        return "the campaign is paused"
-    return ""
 
 
 def pending_deliveries(now: datetime | None = None):
@@ -325,7 +337,13 @@ def pending_deliveries(now: datetime | None = None):
 
 def invitations_send(*, limit: int = SEND_BATCH, deadline: float = SEND_DEADLINE_SECONDS) -> SendResult:
     """Send prepared messages, one SMTP transaction each over one connection. Safe to run concurrently:
-    each message is claimed on its own, and a message claimed by another process is skipped."""
+    each message is claimed on its own, and a message claimed by another process is skipped.
+
+    Per message, only what crash safety needs is committed: the claim before its SMTP transaction and
+    `sent` after it. The recipients' bookkeeping and lifecycle events follow per group of messages, in
+    one transaction (`_record_sent`); a crash before it leaves `sent` messages unrecorded, and
+    `invitations_recover` records them.
+    """
     result = SendResult()
     ids = list(pending_deliveries().order_by("planned_at", "id").values_list("id", flat=True)[:limit])
     result.more = len(ids) == limit
@@ -335,23 +353,35 @@ def invitations_send(*, limit: int = SEND_BATCH, deadline: float = SEND_DEADLINE
     stop_at = clock.monotonic() + deadline
     connection = get_connection(fail_silently=False)
     try:
-        for delivery_id in ids:
-            if clock.monotonic() > stop_at:
+        for start in range(0, len(ids), SEND_GROUP):
+            group = _load_group(ids[start : start + SEND_GROUP])
+            if clock.monotonic() > stop_at or _send_group(group, connection, rate, stop_at, result):
                 result.more = True
                 break
-            delivery = _load(delivery_id)
-            if delivery is None:
-                continue  # sent or taken by another process meanwhile
-            paused = delivery.state == State.PREPARED and not delivery.recipient.campaign.is_active
-            if paused:
+    finally:
+        _close_quietly(connection)
+    return result
+
+
+def _send_group(group: list[Delivery], connection, rate: Rate | None, stop_at: float, result: SendResult) -> bool:
+    """Send one group of messages; True when the batch should stop (the server refuses us, or time is up)."""
+    why_not = _not_needed(group) if group else {}
+    profiles = {p.brand_id: p for p in SenderProfile.objects.filter(brand_id__in={d.brand_id for d in group})}
+    senders = {d.brand_id: sender_info(d.recipient.brand, profiles.get(d.brand_id)) for d in group}
+    sent: list[int] = []
+    try:
+        for delivery in group:
+            if clock.monotonic() > stop_at:
+                return True
+            if delivery.state == State.PREPARED and not delivery.recipient.campaign.is_active:
                 continue  # prepared before the pause: it waits for the campaign to resume
-            email = compose(delivery)  # before the claim: a message that cannot be built is never "sending"
+            # Built before the claim: a message that cannot be built is never "sending".
+            email = compose(delivery, senders[delivery.brand_id])
             if not _claim(delivery):
-                continue
-            why_not = _no_longer_needed(delivery)
-            if why_not:
+                continue  # taken by another process meanwhile
+            if delivery.id in why_not:
                 Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
-                    state=State.SKIPPED, smtp_reply=f"Not sent: {why_not}."
+                    state=State.SKIPPED, smtp_reply=f"Not sent: {why_not[delivery.id]}."
                 )
                 result.skipped += 1
                 continue
@@ -371,14 +401,16 @@ def invitations_send(*, limit: int = SEND_BATCH, deadline: float = SEND_DEADLINE
                 if verdict.reconnect:
                     _close_quietly(connection)
                 if verdict.stop:
-                    result.more = True
-                    break
+                    return True
             else:
-                _mark_sent(delivery)
+                Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
+                    state=State.SENT, sent_at=timezone.now(), smtp_reply=""
+                )
+                sent.append(delivery.id)
                 result.sent += 1
     finally:
-        _close_quietly(connection)
-    return result
+        _record_sent(sent)
+    return False
 
 
 def _close_quietly(connection) -> None:
@@ -398,45 +430,72 @@ def _next_reminder_at(recipient: Recipient, step: int, sent_at: datetime, now: d
     return max(first + timedelta(days=days[step]), now + timedelta(days=1))
 
 
-def _after_sent(recipient: Recipient, delivery: Delivery, sent_at: datetime, *, note: str) -> None:
-    """The recipient after its message left: status, counters and the next reminder's time."""
-    now = timezone.now()
-    fields = {"messages_sent": max(recipient.messages_sent, delivery.step + 1)}
-    if recipient.first_sent_at is None:
-        fields["first_sent_at"] = recipient.first_sent_at = sent_at
-    if recipient.status == Status.QUEUED:
-        recipient_move(recipient, Status.SENT, note=note, now=now, **fields)
-    else:
-        Recipient.objects.filter(pk=recipient.pk).update(**fields)
-        _note(recipient, note, now)
-    recipient.messages_sent = fields["messages_sent"]
-    Recipient.objects.filter(pk=recipient.pk).update(
-        next_send_at=_next_reminder_at(recipient, delivery.step, sent_at, now)
-    )
-
-
 def _what(delivery: Delivery) -> str:
     return "Invitation" if delivery.step == 0 else f"Reminder {delivery.step}"
 
 
-@transaction.atomic
-def _mark_sent(delivery: Delivery) -> None:
-    now = timezone.now()
-    Delivery.objects.filter(pk=delivery.pk, state__in=[State.SENDING, State.INTERRUPTED]).update(
-        state=State.SENT, sent_at=now, smtp_reply=""
-    )
-    recipient = Recipient.objects.select_for_update().select_related("campaign").get(pk=delivery.recipient_id)
+BOOKKEEPING_FIELDS = ["status", "status_changed_at", "messages_sent", "first_sent_at", "next_send_at"]
+
+
+def _bookkeeping(
+    recipient: Recipient, delivery: Delivery, sent_at: datetime, now: datetime, note: str
+) -> RecipientEvent:
+    """The recipient after its message left (in memory): status, counters, the next reminder; its history row."""
     previous = recipient.status
-    resent = " again (same Message-ID, with Resent-* headers)" if delivery.resent else ""
-    _after_sent(recipient, delivery, now, note=f"{_what(delivery)} sent{resent} ({delivery.message_id}).")
-    _record(
-        EventType.INVITATION_SENT,
-        recipient,
-        from_status=previous,
-        to_status=recipient.status,
-        step=delivery.step,
-        message_id=delivery.message_id,
+    recipient.messages_sent = max(recipient.messages_sent, delivery.step + 1)
+    recipient.first_sent_at = recipient.first_sent_at or sent_at
+    if recipient.status == Status.QUEUED:
+        recipient.status, recipient.status_changed_at = Status.SENT, now
+    if delivery.step + 1 >= recipient.messages_sent:  # a resend of an older message leaves the schedule alone
+        recipient.next_send_at = _next_reminder_at(recipient, delivery.step, sent_at, now)
+    return RecipientEvent(recipient=recipient, from_status=previous, to_status=recipient.status, note=note, at=now)
+
+
+def _sent_change(recipient: Recipient, delivery: Delivery, previous: str) -> Change:
+    return Change(
+        event=EventType.INVITATION_SENT,
+        brand_id=recipient.brand_id,
+        subject=recipient.public_id,
+        from_state=previous,
+        to_state=recipient.status,
+        data={
+            "invitation": recipient.public_id,
+            "campaign": recipient.campaign.public_id,
+            "step": delivery.step,
+            "message_id": delivery.message_id,
+        },
     )
+
+
+@transaction.atomic
+def _record_sent(delivery_ids: list[int]) -> int:
+    """Record sent messages on their recipients, their history and the lifecycle, once each (idempotent),
+    in a constant number of queries for the whole group. Returns how many it recorded."""
+    if not delivery_ids:
+        return 0
+    now = timezone.now()
+    deliveries = list(
+        Delivery.objects.select_for_update()
+        .filter(id__in=delivery_ids, state=State.SENT, recorded_at__isnull=True)
+        .order_by("id")
+    )
+    if not deliveries:
+        return 0
+    Delivery.objects.filter(id__in=[d.id for d in deliveries]).update(recorded_at=now)
+    locked = Recipient.objects.select_for_update(of=("self",)).select_related("campaign")
+    by_id = {r.id: r for r in locked.filter(id__in={d.recipient_id for d in deliveries}).order_by("id")}
+    history, changes = [], []
+    for delivery in deliveries:
+        recipient = by_id[delivery.recipient_id]
+        previous = recipient.status
+        resent = " again (same Message-ID, with Resent-* headers)" if delivery.resent else ""
+        note = f"{_what(delivery)} sent{resent} ({delivery.message_id})."
+        history.append(_bookkeeping(recipient, delivery, delivery.sent_at or now, now, note))
+        changes.append(_sent_change(recipient, delivery, previous))
+    Recipient.objects.bulk_update(list(by_id.values()), BOOKKEEPING_FIELDS)
+    RecipientEvent.objects.bulk_create(history)
+    record_many(changes)
+    return len(deliveries)
 
 
 @transaction.atomic
@@ -470,35 +529,39 @@ def _mark_failed(delivery: Delivery, reason: str) -> None:
 
 
 def invitations_recover(*, now: datetime | None = None) -> int:
-    """Messages a dead worker left in `sending` become `interrupted`: never sent again automatically.
-
-    The recipient moves on as if the message had left (it most likely did): reminders follow in their
-    time, and the admin shows the message as interrupted with a "send again" action.
-    """
+    """What a dead worker left behind. Messages left in `sending` become `interrupted`: the server may or may
+    not have accepted them, so they are never sent again automatically; the recipient moves on as if the
+    message had left (it most likely did), and the admin offers "send again". Messages marked `sent`
+    whose bookkeeping never committed are recorded now. Returns how many messages it dealt with."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.VOUCH_STUCK_AFTER_SECONDS + settings.EMAIL_TIMEOUT)
     stuck = list(Delivery.objects.filter(state=State.SENDING, sending_at__lt=cutoff).order_by("id")[:500])
+    note = (
+        "The worker stopped during the SMTP transaction: the server may or may not have accepted it, "
+        "so it is not sent again automatically."
+    )
     recovered = 0
     for delivery in stuck:
         with transaction.atomic():
-            note = (
-                "The worker stopped during the SMTP transaction: the server may or may not have accepted it, "
-                "so it is not sent again automatically."
-            )
             if not Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
-                state=State.INTERRUPTED, smtp_reply=note
+                state=State.INTERRUPTED, smtp_reply=note, recorded_at=now
             ):
                 continue
             recipient = Recipient.objects.select_for_update().select_related("campaign").get(pk=delivery.recipient_id)
-            _after_sent(
+            history = _bookkeeping(
                 recipient,
                 delivery,
                 delivery.sending_at,
-                note=f"{_what(delivery)} interrupted ({delivery.message_id}). {note}",
+                now,
+                f"{_what(delivery)} interrupted ({delivery.message_id}). {note}",
             )
+            recipient.save(update_fields=BOOKKEEPING_FIELDS)
+            history.save()
             recovered += 1
     if recovered:
         log.warning("%s invitation(s) were interrupted mid-send and will not be sent again automatically.", recovered)
+    unrecorded = Delivery.objects.filter(state=State.SENT, recorded_at__isnull=True, sent_at__lt=cutoff)
+    recovered += _record_sent(list(unrecorded.order_by("id").values_list("id", flat=True)[:500]))
     return recovered
 
 
@@ -508,7 +571,7 @@ def delivery_resend(*, delivery: Delivery, actor) -> Delivery:
     if not user_can_edit_brand(actor, delivery.brand):
         raise PermissionDenied("Only the brand's owners and editors can send invitations again.")
     if not Delivery.objects.filter(pk=delivery.pk, state=State.INTERRUPTED).update(
-        state=State.PREPARED, resent=True, retry_at=None
+        state=State.PREPARED, resent=True, retry_at=None, recorded_at=None
     ):
         raise InvalidTransition("Only an interrupted message can be sent again.")
     recipient = Recipient.objects.get(pk=delivery.recipient_id)

@@ -109,9 +109,9 @@ def test_messages_arrive_with_the_right_headers_and_the_one_click_post_works(cam
     # The customer's provider POSTs to the List-Unsubscribe URL (RFC 8058), without cookies.
     url = message["List-Unsubscribe"].strip().strip("<>")
     assert url.startswith(live_server.url + "/u/")
-    request = urllib.request.Request(url, data=b"List-Unsubscribe=One-Click", method="POST")  # noqa: S310
+    request = urllib.request.Request(url, data=b"List-Unsubscribe=One-Click", method="POST")
     request.add_header("Content-Type", "application/x-www-form-urlencoded")
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the live server on loopback
+    with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
     ada.refresh_from_db()
     assert ada.status == "unsubscribed" and ada.next_send_at is None

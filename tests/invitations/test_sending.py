@@ -313,3 +313,58 @@ def test_the_tick_hands_pending_messages_to_the_sender(campaign_a, fake_broker):
 def test_recipients_factory_rows_are_due(campaign_a):
     RecipientFactory(campaign=campaign_a)
     assert invitations_plan() == 1
+
+
+def test_sending_costs_two_queries_per_message_and_the_rest_per_group(campaign_a, brand_b):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_to_send(count: int, prefix: str) -> int:
+        _add(campaign_a, *[f"{prefix}{n}@example.com" for n in range(count)])
+        invitations_plan()
+        with CaptureQueriesContext(connection) as captured:
+            assert invitations_send().sent == count
+        return len(captured)
+
+    # Per message: the claim before its SMTP transaction and "sent" after it; all else once per group.
+    assert queries_to_send(30, "b") - queries_to_send(10, "a") == 2 * 20
+
+
+def test_a_crash_between_sent_and_its_bookkeeping_is_recorded_once_by_recovery(campaign_a, monkeypatch, settings):
+    [ada] = _add(campaign_a, "ada@example.com")
+    invitations_plan()
+
+    def dies(ids):
+        raise SystemExit("worker killed after the SMTP transaction")
+
+    monkeypatch.setattr(sending, "_record_sent", dies)
+    with pytest.raises(SystemExit):
+        invitations_send()
+    monkeypatch.undo()
+    delivery = Delivery.objects.get()
+    assert delivery.state == State.SENT and delivery.recorded_at is None and len(mail.outbox) == 1
+    ada.refresh_from_db()
+    assert ada.status == Status.QUEUED  # not yet recorded
+    settings.VOUCH_STUCK_AFTER_SECONDS = -settings.EMAIL_TIMEOUT - 1
+    assert invitations_recover() == 1 and invitations_recover() == 0
+    ada.refresh_from_db()
+    assert ada.status == Status.SENT and ada.next_send_at is not None
+    assert AuditEvent.objects.filter(action="invitation.sent").count() == 1
+    assert invitations_send().sent == 0 and len(mail.outbox) == 1
+
+
+def test_resending_an_old_message_leaves_the_reminder_schedule_alone(campaign_a, alice):
+    [ada] = _add(campaign_a, "ada@example.com")
+    start = timezone.now()
+    _at(start)
+    invitations_send()
+    _at(start + timedelta(days=6))
+    invitations_send()
+    ada.refresh_from_db()
+    scheduled = ada.next_send_at
+    first = Delivery.objects.get(step=0)
+    Delivery.objects.filter(pk=first.pk).update(state=State.INTERRUPTED)
+    delivery_resend(delivery=first, actor=alice)
+    assert invitations_send().sent == 1
+    ada.refresh_from_db()
+    assert ada.next_send_at == scheduled and ada.messages_sent == 2
