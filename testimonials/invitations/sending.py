@@ -364,7 +364,12 @@ def invitations_send(*, limit: int = SEND_BATCH, deadline: float = SEND_DEADLINE
 
 
 def _send_group(group: list[Delivery], connection, rate: Rate | None, stop_at: float, result: SendResult) -> bool:
-    """Send one group of messages; True when the batch should stop (the server refuses us, or time is up)."""
+    """Send one group of messages; True when the batch should stop (the server refuses us, or time is up).
+
+    One commit per message: the previous message's `sent` mark goes in the commit that claims the next
+    one (before its SMTP transaction), so a crash between them leaves that message `sending`, which
+    recovery marks interrupted: never sent twice, as with a commit of its own.
+    """
     why_not = _not_needed(group) if group else {}
     profiles = {p.brand_id: p for p in SenderProfile.objects.filter(brand_id__in={d.brand_id for d in group})}
     senders = {d.brand_id: sender_info(d.recipient.brand, profiles.get(d.brand_id)) for d in group}
@@ -377,7 +382,10 @@ def _send_group(group: list[Delivery], connection, rate: Rate | None, stop_at: f
                 continue  # prepared before the pause: it waits for the campaign to resume
             # Built before the claim: a message that cannot be built is never "sending".
             email = compose(delivery, senders[delivery.brand_id])
-            if not _claim(delivery):
+            with transaction.atomic():
+                _mark_sent_rows(sent)
+                claimed = _claim(delivery)
+            if not claimed:
                 continue  # taken by another process meanwhile
             if delivery.id in why_not:
                 Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
@@ -403,14 +411,23 @@ def _send_group(group: list[Delivery], connection, rate: Rate | None, stop_at: f
                 if verdict.stop:
                     return True
             else:
-                Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
-                    state=State.SENT, sent_at=timezone.now(), smtp_reply=""
-                )
-                sent.append(delivery.id)
+                delivery.sent_at = timezone.now()
+                sent.append(delivery)
                 result.sent += 1
     finally:
-        _record_sent(sent)
+        _mark_sent_rows(sent)
+        _record_sent([d.id for d in sent])
     return False
+
+
+def _mark_sent_rows(sent: list[Delivery]) -> None:
+    """Mark as sent the messages the server accepted since the last commit (those still `sending`)."""
+    for delivery in sent:
+        if not getattr(delivery, "_marked", False):
+            Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
+                state=State.SENT, sent_at=delivery.sent_at, smtp_reply=""
+            )
+            delivery._marked = True
 
 
 def _close_quietly(connection) -> None:

@@ -324,7 +324,8 @@ def test_sending_costs_three_queries_per_message_and_the_rest_per_group(campaign
         invitations_plan()
         with CaptureQueriesContext(connection) as captured:
             assert invitations_send().sent == count
-        return len(captured)
+        # Savepoints are the test's transaction showing through (in production: one commit per message).
+        return sum(1 for q in captured if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT")))
 
     # Per message: the claim before its SMTP transaction, "sent" after it, and its recipient's row in the
     # group's bookkeeping transaction; everything else (loads, checks, history, lifecycle) once per group.
