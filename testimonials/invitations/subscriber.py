@@ -4,6 +4,7 @@ with privacy's export and erasure (testimonials/privacy/services.py)."""
 
 from __future__ import annotations
 
+from testimonials.invitations import checks  # noqa: F401 - registers the deployment check with Django
 from testimonials.invitations.services import (
     invitations_erase_customer,
     invitations_export_customer,
