@@ -107,8 +107,9 @@ def bench_send(count: int, sink_folder: Path, sink_port: int) -> dict:
 
     from testimonials import queue
     from testimonials.invitations import sending
+    from testimonials.invitations.composing import compose
     from testimonials.invitations.models import Delivery
-    from testimonials.invitations.sending import compose, invitations_plan, invitations_send
+    from testimonials.invitations.sending import invitations_plan, invitations_send
     from testimonials.invitations.tasks import invitations_tick_task
 
     out: dict = {}
@@ -255,7 +256,8 @@ def bench_reminders(open_count: int, due: int) -> dict:
     from django.utils import timezone
 
     from testimonials.invitations.models import OPEN_STATUSES, Recipient
-    from testimonials.invitations.sending import invitations_plan, invitations_tick
+    from testimonials.invitations.sending import invitations_plan
+    from testimonials.invitations.upkeep import invitations_tick
 
     campaign = new_campaign(f"reminders-{time.time_ns()}")
     now = timezone.now()

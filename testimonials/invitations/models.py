@@ -239,7 +239,7 @@ class Delivery(models.Model):
                 condition=Q(state__in=["prepared", "deferred"]),
             ),
             models.Index(fields=["sending_at"], name="delivery_sending_idx", condition=Q(state="sending")),
-            # Sent messages a crash left unrecorded (invitations_recover).
+            # Sent messages a crash left unrecorded (upkeep.invitations_recover).
             models.Index(
                 fields=["sent_at"], name="delivery_unrecorded_idx", condition=Q(state="sent", recorded_at__isnull=True)
             ),

@@ -3,13 +3,11 @@
 1. `invitations_plan` turns due recipients into `prepared` deliveries, each with its Message-ID,
    committed before any SMTP transaction begins, within each brand's daily cap.
 2. `invitations_send` sends prepared messages (and deferred ones whose retry time came). Each one is
-   claimed with a conditional UPDATE to `sending` in its own commit right before its SMTP
-   transaction, and marked `sent` right after. A temporary error (4xx, a timeout) defers it with
-   backoff (queue.INVITE_SEND_RETRY); a permanent one (5xx) fails the recipient with the server's reason.
-3. `invitations_recover` finds messages left in `sending` by a worker that died: the server may or may
-   not have accepted them, so they become `interrupted` and are never sent again automatically. A
-   person may send one again from the admin: it goes out with the same Message-ID and Resent-* headers,
-   so a receiver that already has it can tell (`delivery_resend`).
+   claimed with a conditional UPDATE to `sending` committed right before its SMTP transaction, and
+   marked `sent` right after (in the next claim's commit). A temporary error (4xx, a timeout) defers it
+   with backoff (queue.INVITE_SEND_RETRY); a permanent one (5xx) fails the recipient with the server's
+   reason. Recipients' bookkeeping and lifecycle events follow per group of messages.
+3. What a worker that died leaves behind is dealt with in upkeep.py: never sent twice.
 """
 
 from __future__ import annotations
@@ -25,17 +23,15 @@ from django.core.cache import cache
 from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import Count, F, Q
-from django.urls import reverse
 from django.utils import timezone
 
 from testimonials import queue
 from testimonials.collection.abuse import Rate, parse_rate
-from testimonials.errors import InvalidTransition, PermissionDenied
-from testimonials.invitations import message, tokens
+from testimonials.invitations import message
 from testimonials.invitations.addresses import address_hash, one_line
+from testimonials.invitations.composing import compose, sender_info
 from testimonials.invitations.models import (
     OPEN_STATUSES,
-    Campaign,
     Delivery,
     Recipient,
     RecipientEvent,
@@ -44,19 +40,17 @@ from testimonials.invitations.models import (
     Suppression,
 )
 from testimonials.invitations.services import (
-    _note,
     _record,
     invitations_mark_submitted,
     recipient_move,
-    sender_for,
 )
 from testimonials.lifecycle.events import Change, record_many
-from testimonials.models import Brand, EventType, Testimonial
-from testimonials.selectors import user_can_edit_brand
+from testimonials.models import EventType, Testimonial
 
 log = logging.getLogger(__name__)
 State = Delivery.State
 Status = RecipientStatus
+
 PLAN_BATCH = 1000
 SEND_BATCH = 200
 # A send task stops taking new messages after this long and hands the rest to the next task, so a
@@ -64,97 +58,6 @@ SEND_BATCH = 200
 SEND_DEADLINE_SECONDS = 25.0
 # Messages whose recipients' bookkeeping and lifecycle events commit together (see invitations_send).
 SEND_GROUP = 50
-PREVIEW_CUSTOMER = message.Customer(name="Ada Lovelace", email="ada@example.com", product="", order_id="1042")
-
-
-# --------------------------------------------------------------------------- composing
-
-
-def _absolute(path: str) -> str:
-    return settings.PUBLIC_URL + path
-
-
-def sender_info(brand: Brand, profile: SenderProfile | None = None) -> message.Sender:
-    profile = profile or SenderProfile(brand=brand)
-    logo = brand.logo.url if brand.logo else ""
-    return message.Sender(
-        brand_name=brand.name,
-        from_name=profile.from_name or brand.name,
-        from_email=settings.VOUCH_INVITE_FROM,
-        reply_to=profile.reply_to,
-        accent=brand.accent_color,
-        logo_url=_absolute(logo) if logo.startswith("/") else logo,
-    )
-
-
-def _subject_for(campaign: Campaign, step: int) -> str:
-    return campaign.subject if step == 0 else f"Reminder: {campaign.subject}"
-
-
-def envelope_for(delivery: Delivery) -> str:
-    """The envelope sender: bounces+<delivery>@domain, so a bounce names its message (VERP)."""
-    bounce = settings.VOUCH_INVITE_BOUNCE_ADDRESS
-    if not bounce:
-        return ""
-    local, _, domain = bounce.partition("@")
-    return f"{local}+{delivery.public_id}@{domain}"
-
-
-def compose(delivery: Delivery, sender: message.Sender | None = None) -> message.InvitationEmail:
-    """The message for a delivery (recipient, campaign, form and brand loaded)."""
-    recipient = delivery.recipient
-    campaign, brand = recipient.campaign, recipient.brand
-    sender = sender or sender_info(brand, sender_for(brand))
-    link = _absolute(reverse("invitation-open", args=[tokens.link_token(recipient.public_id)]))
-    unsubscribe = _absolute(reverse("invitation-unsubscribe", args=[tokens.unsubscribe_token(recipient.public_id)]))
-    customer = message.Customer(
-        name=recipient.name,
-        email=recipient.email,
-        product=recipient.product,
-        order_id=recipient.order_id,
-        locale=recipient.locale,
-    )
-    rendered = message.render(
-        subject=_subject_for(campaign, delivery.step),
-        body=campaign.body,
-        customer=customer,
-        sender=sender,
-        link=link,
-        unsubscribe_url=unsubscribe,
-        incentive=campaign.form.incentive,
-    )
-    return message.build(
-        rendered,
-        customer=customer,
-        sender=sender,
-        message_id=delivery.message_id,
-        unsubscribe_url=unsubscribe,
-        envelope_from=envelope_for(delivery),
-        feedback_id=f"{campaign.public_id}:{brand.slug}:invitation:vouch",
-        resent=delivery.resent,
-    )
-
-
-def campaign_preview(*, campaign: Campaign, step: int = 0) -> tuple[message.Rendered, message.InvitationEmail]:
-    """What a customer would receive, for a sample customer; its links lead nowhere."""
-    sender = sender_info(campaign.brand, sender_for(campaign.brand))
-    link = _absolute(reverse("invitation-open", args=["preview"]))
-    unsubscribe = _absolute(reverse("invitation-unsubscribe", args=["preview"]))
-    customer = PREVIEW_CUSTOMER
-    rendered = message.render(
-        subject=_subject_for(campaign, step),
-        body=campaign.body,
-        customer=customer,
-        sender=sender,
-        link=link,
-        unsubscribe_url=unsubscribe,
-        incentive=campaign.form.incentive,
-    )
-    email = message.build(
-        rendered, customer=customer, sender=sender, message_id=message.new_message_id(), unsubscribe_url=unsubscribe
-    )
-    email.dkim_key = None  # a preview is never signed: it is never sent
-    return rendered, email
 
 
 # --------------------------------------------------------------------------- planning
@@ -342,7 +245,7 @@ def invitations_send(*, limit: int = SEND_BATCH, deadline: float = SEND_DEADLINE
     Per message, only what crash safety needs is committed: the claim before its SMTP transaction and
     `sent` after it. The recipients' bookkeeping and lifecycle events follow per group of messages, in
     one transaction (`_record_sent`); a crash before it leaves `sent` messages unrecorded, and
-    `invitations_recover` records them.
+    `upkeep.invitations_recover` records them.
     """
     result = SendResult()
     ids = list(pending_deliveries().order_by("planned_at", "id").values_list("id", flat=True)[:limit])
@@ -545,74 +448,3 @@ def _mark_failed(delivery: Delivery, reason: str) -> None:
         _record(
             EventType.INVITATION_FAILED, recipient, from_status=previous, to_status=Status.FAILED, step=delivery.step
         )
-
-
-# --------------------------------------------------------------------------- crashes
-
-
-def invitations_recover(*, now: datetime | None = None) -> int:
-    """What a dead worker left behind. Messages left in `sending` become `interrupted`: the server may or may
-    not have accepted them, so they are never sent again automatically; the recipient moves on as if the
-    message had left (it most likely did), and the admin offers "send again". Messages marked `sent`
-    whose bookkeeping never committed are recorded now. Returns how many messages it dealt with."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.VOUCH_STUCK_AFTER_SECONDS + settings.EMAIL_TIMEOUT)
-    stuck = list(Delivery.objects.filter(state=State.SENDING, sending_at__lt=cutoff).order_by("id")[:500])
-    note = (
-        "The worker stopped during the SMTP transaction: the server may or may not have accepted it, "
-        "so it is not sent again automatically."
-    )
-    recovered = 0
-    for delivery in stuck:
-        with transaction.atomic():
-            if not Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
-                state=State.INTERRUPTED, smtp_reply=note, recorded_at=now
-            ):
-                continue
-            recipient = Recipient.objects.select_for_update().select_related("campaign").get(pk=delivery.recipient_id)
-            history = _bookkeeping(
-                recipient,
-                delivery,
-                delivery.sending_at,
-                now,
-                f"{_what(delivery)} interrupted ({delivery.message_id}). {note}",
-            )
-            recipient.save(update_fields=BOOKKEEPING_FIELDS)
-            history.save()
-            recovered += 1
-    if recovered:
-        log.warning("%s invitation(s) were interrupted mid-send and will not be sent again automatically.", recovered)
-    unrecorded = Delivery.objects.filter(state=State.SENT, recorded_at__isnull=True, sent_at__lt=cutoff)
-    recovered += _record_sent(list(unrecorded.order_by("id").values_list("id", flat=True)[:500]))
-    return recovered
-
-
-@transaction.atomic
-def delivery_resend(*, delivery: Delivery, actor) -> Delivery:
-    """Send an interrupted message again, by a person's decision: same Message-ID, Resent-* headers added."""
-    if not user_can_edit_brand(actor, delivery.brand):
-        raise PermissionDenied("Only the brand's owners and editors can send invitations again.")
-    if not Delivery.objects.filter(pk=delivery.pk, state=State.INTERRUPTED).update(
-        state=State.PREPARED, resent=True, retry_at=None, recorded_at=None
-    ):
-        raise InvalidTransition("Only an interrupted message can be sent again.")
-    recipient = Recipient.objects.get(pk=delivery.recipient_id)
-    _note(recipient, f"{_what(delivery)} queued to be sent again by {actor} ({delivery.message_id}).", timezone.now())
-    delivery.refresh_from_db()
-    return delivery
-
-
-def invitations_tick(*, now: datetime | None = None) -> dict[str, int]:
-    """What beat runs every minute: recover interrupted sends, resume stalled imports, plan what is due."""
-    from testimonials.invitations.importing import import_jobs_resume
-
-    now = now or timezone.now()
-    recovered = invitations_recover(now=now)
-    resumed = import_jobs_resume(now=now)
-    planned = 0
-    while True:  # a large due backlog is planned in batches (the daily cap bounds it)
-        batch = invitations_plan(now=now)
-        planned += batch
-        if batch < PLAN_BATCH:
-            break
-    return {"recovered": recovered, "resumed": resumed, "planned": planned, "pending": pending_deliveries(now).count()}

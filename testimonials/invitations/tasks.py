@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from testimonials import queue
-from testimonials.invitations import importing, sending
+from testimonials.invitations import importing, sending, upkeep
 
 SENDER_LOCK = "vouch:invitations:sender"
 
@@ -19,7 +19,7 @@ SENDER_LOCK = "vouch:invitations:sender"
 # Beat runs it every VOUCH_INVITE_EVERY_SECONDS; nothing to retry: the next tick does the same work.
 @shared_task(soft_time_limit=120, time_limit=150)
 def invitations_tick_task() -> dict:
-    result = sending.invitations_tick()
+    result = upkeep.invitations_tick()
     if result["pending"]:
         queue.send(invitations_send_task)
     return result
@@ -27,7 +27,7 @@ def invitations_tick_task() -> dict:
 
 # One sender chain at a time (a cache lock): it works through what is pending in bounded batches and
 # hands the rest to its next task, so ticks never pile up parallel senders. A chain whose worker died
-# leaves the lock to expire; its interrupted message is never sent again (sending.invitations_recover).
+# leaves the lock to expire; its interrupted message is never sent again (upkeep.invitations_recover).
 @shared_task(soft_time_limit=sending.SEND_DEADLINE_SECONDS + 60, time_limit=sending.SEND_DEADLINE_SECONDS + 90)
 def invitations_send_task() -> dict:
     owner = secrets.token_hex(8)

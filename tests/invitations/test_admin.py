@@ -11,8 +11,9 @@ from django.urls import reverse
 
 from testimonials.invitations.addresses import address_hash
 from testimonials.invitations.models import Campaign, Delivery, ImportJob, Recipient, Suppression
-from testimonials.invitations.sending import invitations_send, invitations_tick
+from testimonials.invitations.sending import invitations_send
 from testimonials.invitations.services import Customer, recipients_add
+from testimonials.invitations.upkeep import invitations_tick
 from tests.admin.conftest import login
 
 pytestmark = pytest.mark.django_db

@@ -17,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from testimonials.invitations import message
+from testimonials.invitations.composing import campaign_preview, compose
 from testimonials.invitations.message import TemplateProblem, template_check
 from testimonials.invitations.models import DEFAULT_BODY, DEFAULT_SUBJECT, Delivery
-from testimonials.invitations.sending import campaign_preview, compose, invitations_plan, invitations_send
+from testimonials.invitations.sending import invitations_plan, invitations_send
 from testimonials.invitations.services import Customer, recipients_add
 
 pytestmark = pytest.mark.django_db

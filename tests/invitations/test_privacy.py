@@ -13,8 +13,9 @@ from testimonials.invitations import mailbox
 from testimonials.invitations.addresses import address_hash
 from testimonials.invitations.importing import import_job_confirm, import_job_run, import_job_start
 from testimonials.invitations.models import Delivery, ImportIssue, Recipient, RecipientEvent, Suppression
-from testimonials.invitations.sending import invitations_send, invitations_tick
+from testimonials.invitations.sending import invitations_send
 from testimonials.invitations.services import Customer, recipients_add
+from testimonials.invitations.upkeep import invitations_tick
 from testimonials.models import AuditEvent, Testimonial
 from testimonials.privacy.services import customer_erase, customer_export
 from tests.factories import CampaignFactory, TestimonialFactory

@@ -15,15 +15,9 @@ from django.utils import timezone
 
 from testimonials.invitations import sending
 from testimonials.invitations.models import Campaign, Delivery, Recipient, SenderProfile, Suppression
-from testimonials.invitations.sending import (
-    _take_send_slot,
-    delivery_resend,
-    invitations_plan,
-    invitations_recover,
-    invitations_send,
-    invitations_tick,
-)
+from testimonials.invitations.sending import _take_send_slot, invitations_plan, invitations_send
 from testimonials.invitations.services import Customer, recipients_add
+from testimonials.invitations.upkeep import delivery_resend, invitations_recover, invitations_tick
 from testimonials.models import AuditEvent
 from tests.factories import CampaignFactory, RecipientFactory, TestimonialFactory
 from tests.smtp_sink import SmtpSink
