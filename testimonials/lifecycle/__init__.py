@@ -17,6 +17,7 @@ Who subscribes (each in its own package's `subscriber.py`, found by `subscribers
   widgets     republish what a brand's widgets show; remove a deleted widget's files
   privacy     delete an erased testimonial's files (originals and renditions)
   insights    read a brand's testimonials again for topics when its topic vocabulary changes
+  invitations mark an invited customer's invitation submitted when their testimonial arrives (reminders stop)
 
 The event types are declared once, in `models.EventType`.
 """

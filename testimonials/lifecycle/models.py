@@ -38,6 +38,14 @@ class EventType(models.TextChoices):
     TOPIC_CHANGE = "topic_change", "Topic vocabulary changed"
     # The brand's testimonials were read again for topics after its vocabulary changed.
     TOPICS_REREAD = "topics_reread", "Topics read again"
+    # What happens to a customer invited by email (testimonials/invitations); the subject is the invitation.
+    INVITATION_SENT = "invitation.sent", "Invitation or reminder sent"
+    INVITATION_CLICKED = "invitation.clicked", "Invitation link opened"
+    INVITATION_SUBMITTED = "invitation.submitted", "Invited customer sent a testimonial"
+    INVITATION_UNSUBSCRIBED = "invitation.unsubscribed", "Invited customer unsubscribed"
+    INVITATION_BOUNCED = "invitation.bounced", "Invitation bounced"
+    INVITATION_FAILED = "invitation.failed", "Invitation could not be sent"
+    INVITATION_ERASED = "invitation.erased", "Invited customer's data erased"
 
 
 # Events about one testimonial (the rest are about a brand's settings).

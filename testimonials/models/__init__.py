@@ -24,6 +24,7 @@ from testimonials.models.widgets import Widget, WidgetPick
 # Each package's own models (they import the core ones above, never the reverse).
 from testimonials.lifecycle.models import AuditEvent, EventType, OutboxEntry, OutboxReceipt  # isort: skip
 from testimonials.insights.models import BrandTopic, TopicReread  # isort: skip
+from testimonials.invitations import models as invitation_models  # noqa: F401  isort: skip
 
 __all__ = [
     "HEX_COLOUR", "NEEDS_HUMAN_STATES", "WIDGET_STATES", "ApiKey", "AuditEvent", "Brand", "BrandTopic",
