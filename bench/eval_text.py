@@ -158,7 +158,7 @@ def evaluate_topics(path: Path) -> TopicReport:
         if review.label == sentiment.UNSCORED:
             continue
         found = {t.code: t for t in topics.find(sentiment.read(review.text), vocabularies[review.kind])}
-        for code in set(found) | set(review.topics):
+        for code in sorted(set(found) | set(review.topics)):  # a stable order: the page does not churn
             counts = report.counts[code]
             if code in found and code in review.topics:
                 counts["tp"] += 1
