@@ -139,7 +139,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/admin/login/"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# Customer pages (the collection form, its thank-you page) and widget chrome speak these; the form's
+# setting or the visitor's Accept-Language picks one. The admin stays in English.
+LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("de", "Deutsch"), ("pt", "Português"),
+             ("ja", "日本語"), ("ar", "العربية")]  # fmt: skip
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = _env("str", "TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

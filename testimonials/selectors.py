@@ -72,7 +72,10 @@ def brand_ids_user_can_edit(user, brand_ids: set[int]) -> set[int]:
 def collection_form_get_public(*, brand_slug: str, form_slug: str) -> CollectionForm:
     """The form a customer opens at /c/<brand>/<form>/: 404 when unknown or switched off."""
     return get_object_or_404(
-        CollectionForm.objects.select_related("brand"), brand__slug=brand_slug, slug=form_slug, is_active=True
+        CollectionForm.objects.select_related("brand").prefetch_related("questions"),
+        brand__slug=brand_slug,
+        slug=form_slug,
+        is_active=True,
     )
 
 
