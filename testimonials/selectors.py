@@ -199,6 +199,41 @@ def widget_list_blocked_origins(*, widget: Widget, days: int = 30) -> list:
     return [row for row in recent.order_by("-last_seen") if row.origin not in allowed]
 
 
+@dataclass(frozen=True)
+class ChecklistStep:
+    name: str
+    done: bool
+    url_name: str  # the admin page where it is done
+    url_args: tuple = ()
+
+
+def workspace_checklist(user, *, limit: int = 5) -> list[tuple[Brand, list[ChecklistStep]]]:
+    """The first-run checklist of each brand the user works on: look, form, widget, snippet, approval."""
+    brands = brand_list_for_user(user)
+    if not user.is_superuser:
+        brands = brands.filter(memberships__user=user)
+    default_accent = Brand._meta.get_field("accent_color").default
+    result = []
+    for brand in brands.order_by("name")[:limit]:
+        widget = Widget.objects.filter(brand=brand).order_by("created_at", "id").first()
+        copied = Widget.objects.filter(brand=brand, snippet_copied_at__isnull=False).exists()
+        steps = [
+            ChecklistStep("Give the brand its look: logo and colour", bool(brand.logo) or brand.accent_color != default_accent,
+                          "admin:testimonials_brand_change", (brand.pk,)),
+            ChecklistStep("Set up a first form", CollectionForm.objects.filter(brand=brand).exists(),
+                          "admin:testimonials_collectionform_add"),
+            ChecklistStep("Build a first widget", widget is not None, "admin:testimonials_widget_add"),
+            ChecklistStep("Copy its snippet into your site", copied,
+                          "admin:testimonials_widget_change" if widget else "admin:testimonials_widget_add",
+                          (widget.pk,) if widget else ()),
+            ChecklistStep("Approve a first testimonial",
+                          Testimonial.objects.filter(brand=brand).published().exists(),
+                          "admin:testimonials_testimonial_changelist"),
+        ]  # fmt: skip
+        result.append((brand, steps))
+    return result
+
+
 DEMO_BRAND = "demo"  # the brand `manage.py seed_demo` creates
 
 
