@@ -174,7 +174,7 @@
     if (!builder || !frame) return;
     const form = $('#widget_form');
     const box = $('[data-preview-box]');
-    let width = 1200;
+    let width = 1000;
     let height = 200;
     let timer = null;
 

@@ -33,6 +33,7 @@
   }
   clamp();
   window.addEventListener("load", clamp);
+  window.addEventListener("resize", clamp);
 
   d.addEventListener("click", function (event) {
     var more = event.target.closest && event.target.closest("button.more");
