@@ -93,7 +93,11 @@ def origin_normalise(line: str) -> str:
         raise OriginError(f"{text!r} is not a site address: give one site per line, like https://shop.example.com.")
     if "://" not in text:
         bare = text.split("/", 1)[0]
-        host, colon, port = bare.rpartition(":") if bare.count(":") == 1 else (bare, "", "")
+        if bare.startswith("[") and "]" in bare:
+            host, rest = bare[: bare.index("]") + 1], bare[bare.index("]") + 1 :]
+            colon, port = rest[:1], rest[1:]
+        else:
+            host, colon, port = bare.rpartition(":") if bare.count(":") == 1 else (bare, "", "")
         if colon and not port.isdigit():
             raise OriginError(f"{text} is not a site address: give one like https://shop.example.com.")
         text = ("http://" if _is_local(host.lower()) else "https://") + text

@@ -218,7 +218,8 @@ def workspace_checklist(user, *, limit: int = 5) -> list[tuple[Brand, list[Check
         widget = Widget.objects.filter(brand=brand).order_by("created_at", "id").first()
         copied = Widget.objects.filter(brand=brand, snippet_copied_at__isnull=False).exists()
         steps = [
-            ChecklistStep("Give the brand its look: logo and colour", bool(brand.logo) or brand.accent_color != default_accent,
+            ChecklistStep("Give the brand its look: logo and colour",
+                          bool(brand.logo) or brand.accent_color != default_accent,
                           "admin:testimonials_brand_change", (brand.pk,)),
             ChecklistStep("Set up a first form", CollectionForm.objects.filter(brand=brand).exists(),
                           "admin:testimonials_collectionform_add"),

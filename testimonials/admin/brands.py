@@ -8,17 +8,16 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from testimonials.admin.inputs import CleanLogoMixin, LinesField, OriginsField
 from testimonials.admin.scoping import (
     OWNER_ROLES,
     BrandFilter,
     BrandScopedAdmin,
     ReadOnlyMixin,
-    ScopedInlineMixin,
     ScopedModelForm,
     roles_for,
     service_errors_as_403,
 )
-from testimonials.admin.inputs import CleanLogoMixin, LinesField, OriginsField
 from testimonials.models import AuditEvent, Brand, Membership, Tag
 from testimonials.services.brands import brand_save, tag_delete, tag_save
 

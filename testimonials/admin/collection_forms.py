@@ -125,7 +125,10 @@ class CollectionFormAdmin(BrandScopedAdmin):
         ("Basics", {"fields": ["brand", "title", "slug", "intro", "language", "is_active"]}),
         ("What to ask", {"fields": MODE_FIELDS, "classes": ["vouch-modes-set"]}),
         ("Limits", {"fields": [("text_min_length", "text_max_length"), "video_max_seconds"]}),
-        ("Consent and thanks", {"fields": ["consent_text", "marketing_consent_text", "incentive", "thank_you_message"]}),
+        (
+            "Consent and thanks",
+            {"fields": ["consent_text", "marketing_consent_text", "incentive", "thank_you_message"]},
+        ),
         ("Branding", {"fields": ["logo", ("accent_color", "background_color"), "button_text"]}),
     ]
 
@@ -198,6 +201,8 @@ class CollectionFormAdmin(BrandScopedAdmin):
         form = self.get_object(request, object_id)
         if form is None or kind not in ("svg", "png"):
             raise Http404
-        response = HttpResponse(qr_code(public_url(form), kind=kind), content_type=f"image/{kind}+xml" if kind == "svg" else "image/png")
+        response = HttpResponse(
+            qr_code(public_url(form), kind=kind), content_type=f"image/{kind}+xml" if kind == "svg" else "image/png"
+        )
         response.headers["Content-Disposition"] = f'attachment; filename="{form.brand.slug}-{form.slug}-qr.{kind}"'
         return response

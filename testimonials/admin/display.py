@@ -176,7 +176,8 @@ def media_preview(asset: MediaAsset) -> SafeString:
 
 
 _REFERENCE = re.compile(r"^testimonial #(\d+)$")
-_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]*")
+# Sentence ends, Latin and CJK (ideographic full stop, fullwidth ! and ?).
+_SENTENCE = re.compile("[^.!?\u3002\uff01\uff1f]+[.!?\u3002\uff01\uff1f]*")
 
 
 def referenced_testimonials(item: Testimonial) -> dict[str, str]:
@@ -194,7 +195,9 @@ def referenced_testimonials(item: Testimonial) -> dict[str, str]:
     same_brand = Testimonial.objects.filter(id__in=ids, brand_id=item.brand_id).values_list("id", "author_name")
     return {
         f"testimonial #{pk}": format_html(
-            '<a href="{}">{}’s testimonial</a>', reverse("admin:testimonials_testimonial_change", args=[pk]), name
+            '<a href="{}">the testimonial from {}</a>',
+            reverse("admin:testimonials_testimonial_change", args=[pk]),
+            name,
         )
         for pk, name in same_brand
     }

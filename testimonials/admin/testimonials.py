@@ -161,7 +161,8 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
             label for flag, label in ((obj.is_verified, "verified"), (obj.is_incentivised, "incentivised")) if flag
         ]
         return format_html(
-            '<span dir="auto">{}</span><br><small dir="auto">{}</small>{}<br><small class="vouch-muted">{}, {} ago</small>',
+            '<span dir="auto">{}</span><br><small dir="auto">{}</small>{}<br>'
+            '<small class="vouch-muted">{}, {} ago</small>',
             obj.author_name,
             extra,
             format_html_join("", ' <span class="vouch-badge">{}</span>', ((b,) for b in badges)),
@@ -287,7 +288,8 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
                     format_html(
                         '<span class="vouch-reject"><input type="text" name="reason-{}" class="vouch-reason" '
                         'list="vouch-reject-reasons" placeholder="Reason to reject" aria-label="Reason to reject {}">'
-                        '<button type="submit" class="button vouch-reject-button" formaction="{}">Reject</button></span>',
+                        '<button type="submit" class="button vouch-reject-button" formaction="{}">Reject</button>'
+                        "</span>",
                         obj.pk,
                         obj.author_name,
                         url(obj.pk, "reject"),
@@ -369,6 +371,7 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
             message = f"{item.author_name}: {done.get(decision, decision + 'd')}."
             if wants_json:
                 # The queue's keyboard flow: the row goes, the next one takes the focus (admin.js).
+                item.refresh_from_db(fields=["state"])
                 return JsonResponse({"ok": True, "message": message, "state": item.state})
             self.message_user(request, message, messages.SUCCESS)
             if request.POST.get("then") == "next":
@@ -402,7 +405,9 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
         except ApplicationError as exc:
             self.message_user(request, f"Not saved: {exc.message}", messages.ERROR)
         else:
-            self.message_user(request, "Saved: the displayed text and highlight. The original is kept.", messages.SUCCESS)
+            self.message_user(
+                request, "Saved: the displayed text and highlight. The original is kept.", messages.SUCCESS
+            )
         return HttpResponseRedirect(reverse("admin:testimonials_testimonial_change", args=[item.pk]) + "#edit")
 
     def _back_url(self, request) -> str:

@@ -15,7 +15,10 @@ from testimonials.media.errors import MediaRejected
 
 ACCEPTED_SUMMARY = "Please send a JPEG, PNG or WebP photo, or an MP4, MOV or WebM video."
 # What a field expecting one kind accepts: a photo field never suggests a video format.
-EXPECTED_SUMMARY = {"image": "Please send a JPEG, PNG or WebP photo.", "video": "Please send an MP4, MOV or WebM video."}
+EXPECTED_SUMMARY = {
+    "image": "Please send a JPEG, PNG or WebP photo.",
+    "video": "Please send an MP4, MOV or WebM video.",
+}
 
 # ISO-BMFF major brands that are pictures or sound, not video.
 _IMAGE_BRANDS = {brand.encode() for brand in "heic heix hevc hevx heim heis hevm hevs mif1 msf1 avif avis".split()}

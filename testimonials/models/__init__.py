@@ -6,7 +6,14 @@ through a service (`testimonials.services` and each domain's own), every non-tri
 imported at the bottom so that Django registers them.
 """
 
-from testimonials.models.base import HEX_COLOUR, TimeStamped, https_only, new_public_id, new_referral_code, valid_origins
+from testimonials.models.base import (
+    HEX_COLOUR,
+    TimeStamped,
+    https_only,
+    new_public_id,
+    new_referral_code,
+    valid_origins,
+)
 from testimonials.models.brands import ApiKey, Brand, Membership, Tag
 from testimonials.models.collection import LANGUAGE_CHOICES, CollectionForm, FieldMode, FormQuestion, QuestionKind
 from testimonials.models.testimonials import (
@@ -26,8 +33,9 @@ from testimonials.lifecycle.models import AuditEvent, EventType, OutboxEntry, Ou
 from testimonials.widgets.models import WidgetBlockedOrigin  # isort: skip
 
 __all__ = [
-    "HEX_COLOUR", "LANGUAGE_CHOICES", "NEEDS_HUMAN_STATES", "WIDGET_STATES", "ApiKey", "AuditEvent", "Brand", "CollectionForm",
-    "ContentFingerprint", "EventType", "FieldMode", "FormQuestion", "QuestionKind", "MediaAsset", "Membership", "OutboxEntry", "OutboxReceipt", "Tag",
-    "Testimonial", "TestimonialQuerySet", "TestimonialState", "TimeStamped", "Widget", "WidgetBlockedOrigin", "WidgetPick", "https_only",
-    "new_public_id", "new_referral_code", "testimonial_flagged_expression", "valid_origins",
+    "HEX_COLOUR", "LANGUAGE_CHOICES", "NEEDS_HUMAN_STATES", "WIDGET_STATES", "ApiKey", "AuditEvent", "Brand",
+    "CollectionForm", "ContentFingerprint", "EventType", "FieldMode", "FormQuestion", "MediaAsset", "Membership",
+    "OutboxEntry", "OutboxReceipt", "QuestionKind", "Tag", "Testimonial", "TestimonialQuerySet", "TestimonialState",
+    "TimeStamped", "Widget", "WidgetBlockedOrigin", "WidgetPick", "https_only", "new_public_id", "new_referral_code",
+    "testimonial_flagged_expression", "valid_origins",
 ]  # fmt: skip

@@ -93,9 +93,7 @@ def collection_form_duplicate(*, form: CollectionForm, actor) -> CollectionForm:
     copy.full_clean()
     copy.save()
     FormQuestion.objects.bulk_create(
-        FormQuestion(
-            form=copy, position=q.position, label=q.label, kind=q.kind, required=q.required, choices=q.choices
-        )
+        FormQuestion(form=copy, position=q.position, label=q.label, kind=q.kind, required=q.required, choices=q.choices)
         for q in questions
     )
     note = f"Form {copy.title!r}: created as a copy of {form.title!r}."

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-
 from django.utils import timezone
 
 from testimonials.models import Testimonial, Widget
