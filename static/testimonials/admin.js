@@ -60,8 +60,8 @@
         button.form.requestSubmit(button); // the server answers with a page instead
         return;
       }
-      say(answer.message, answer.ok ? 'success' : 'error');
       if (!answer.ok) {
+        say(answer.message, 'error');
         if (reason) reason.focus();
         return;
       }
@@ -69,6 +69,7 @@
       row.classList.add('vouch-leaving');
       window.setTimeout(() => {
         row.remove();
+        say(answer.message, 'success');
         if (!rows().length) {
           const done = $('[data-caught-up]');
           if (done) done.hidden = false;
@@ -264,6 +265,7 @@
       });
     }
     $all('tr.form-row:not(.empty-form)', table).forEach(addButtons);
+    renumber(); // the extra blank row comes after the others
     document.addEventListener('formset:added', (event) => {
       if (!event.target.closest || !event.target.closest('.vouch-questions')) return;
       addButtons(event.target);

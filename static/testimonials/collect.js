@@ -304,7 +304,7 @@
         var file = input.files && input.files[0];
         var mb = parseInt(input.getAttribute("data-limit"), 10);
         var field = input.closest(".field");
-        var preview = $("[data-preview]", field);
+        var preview = $("[data-photo-preview]", field);
         var note = $("[data-status]", field);
         if (!note) {
           note = document.createElement("p");

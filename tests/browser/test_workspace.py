@@ -284,7 +284,7 @@ def test_no_screen_scrolls_sideways_at_1366_and_none_loses_its_primary_action_at
     problems = []
     for path, action in SCREENS:
         url = live_server.url + path.format(**ids)
-        for label, (width, height) in WIDTHS.items():
+        for width, height in WIDTHS.values():
             page.set_viewport_size({"width": width, "height": height})
             page.goto(url)
             page.wait_for_load_state("networkidle")
