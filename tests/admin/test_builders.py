@@ -74,6 +74,12 @@ def test_the_form_builder_gives_the_link_a_qr_code_the_snippet_and_duplicate(ali
     assert copy.title.endswith("(copy)")
 
 
+def test_a_new_widget_or_form_belongs_to_the_only_brand_there_is(alice, root_client, brand_a):
+    for url in (reverse("admin:testimonials_widget_add"), reverse("admin:testimonials_collectionform_add")):
+        for client in (login(alice), root_client):  # an owner of one brand; make run's superuser
+            assert client.get(url).context["adminform"].form.initial["brand"] == brand_a.id
+
+
 def test_the_widget_builder_gives_the_snippet_the_hosted_page_and_blocked_sites(alice, brand_a):
     widget = WidgetFactory(brand=brand_a)
     widget.blocked_origins.create(origin="https://elsewhere.example.net")

@@ -205,6 +205,10 @@ def test_a_brand_owner_builds_a_carousel_previews_it_and_embeds_it_on_their_own_
     frame.wait_for_selector(".carousel .slide")
     names = frame.locator(".name").all_inner_texts()
     assert set(names) == {"Amara Okafor", "Lukas Weber", "Priya Raman"}
+    # Only the long review is clamped, behind "Read more".
+    assert frame.locator("button.more:visible").count() == 1
+    frame.get_by_role("button", name="Read more").click()
+    assert frame.get_by_role("button", name="Show less").get_attribute("aria-expanded") == "true"
     frame.wait_for_function(
         "() => [...document.querySelectorAll('img.photo')].filter(i => i.complete && i.naturalWidth > 0).length >= 2"
     )

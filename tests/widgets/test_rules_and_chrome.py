@@ -132,3 +132,10 @@ def test_it_keeps_only_the_most_recent_blocked_sites_of_a_widget(client, brand_a
     assert _report(client, widget, "https://x.example.net").status_code == 204
     assert client.post("/widgets/NoSuchWidget/blocked", HTTP_ORIGIN="https://a.example.com").status_code == 204
     assert client.get(f"/widgets/{widget.public_id}/blocked").status_code == 405
+
+
+def test_read_more_stays_hidden_until_the_script_finds_text_cut_off(brand_a):
+    TestimonialFactory(brand=brand_a, text="Short and sweet.")
+    document = widget_render(WidgetFactory(brand=brand_a)).document
+    assert ".more[hidden]{display:none}" in document  # `.more{display:block}` would otherwise show it always
+    assert 'class="more" aria-expanded="false"' in document and "hidden>" in document.split('class="more"')[1][:300]
