@@ -111,7 +111,7 @@ def shop(transactional_db, live_server, settings):
     reviews = [
         ("Amara Okafor", 5, True, True, "The beans arrive two days after roasting and it shows in every cup."),
         ("Lukas Weber", 4, True, True, "Lovely espresso blend. Delivery was quick and the bag reseals well."),
-        ("Priya Raman", 5, True, False, "Best decaf I have found. " * 12),
+        ("Priya Raman", 5, True, False, "Best decaf I have found. " * 30),
         ("Hannah Kim", 3, True, False, "Good, but the grind was coarser than I asked for."),
         ("Tom Becker", 1, False, False, "Arrived late and nobody told us why."),
     ]
