@@ -1,6 +1,6 @@
 """Public and brand-facing URLs. Names follow <entity>-<action>."""
 
-from django.urls import path
+from django.urls import include, path
 
 from testimonials.collection import upload_views
 from testimonials.collection import views as collect
@@ -24,4 +24,6 @@ urlpatterns: list = [
     path("widgets/<str:public_id>/blocked", widgets.widget_blocked, name="widget-blocked"),
     path("widgets/<str:public_id>/<str:name>", widgets.widget_file, name="widget-file"),
     path("w/<str:public_id>/", widgets.widget_wall, name="widget-wall"),
+    # Invitations (public): the invitation link and one-click unsubscribe.
+    path("", include("testimonials.invitations.urls")),
 ]

@@ -15,7 +15,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from testimonials.models import AuditEvent, Testimonial, Widget
-from tests.factories import TestimonialFactory, WidgetFactory
+from tests.factories import CampaignFactory, TestimonialFactory, WidgetFactory
 
 
 @dataclass
@@ -32,15 +32,18 @@ class TenantCase:
     url_name: str
     url: Callable[[World], str]
     method: str = "get"
-    data: dict = field(default_factory=dict)
+    data: dict | Callable[[World], dict] = field(default_factory=dict)  # a callable builds brand A's rows it names
     content_type: str | None = None
 
 
 def _snapshot() -> tuple:
     """What charlie must not be able to change."""
+    from testimonials.invitations.models import Recipient
+
     rows = Testimonial.objects.order_by("id").values_list("id", "state", "featured", "text")
     widgets = Widget.objects.order_by("id").values_list("id", "name", "layout", "published_version")
-    return tuple(rows), tuple(widgets), AuditEvent.objects.count()
+    recipients = Recipient.objects.order_by("id").values_list("id", "status", "email")
+    return tuple(rows), tuple(widgets), tuple(recipients), AuditEvent.objects.count()
 
 
 # URLs anyone may open, and why. Each still may not leak other brands' private data: their own
@@ -60,6 +63,10 @@ PUBLIC_URLS: dict[str, str] = {
     "widget-wall": "the hosted wall page a brand shares: approved testimonials only",
     "widget-blocked": "the embed snippet's report from a site not allowed: records the site, reveals nothing",
     "home": "the landing page of an installation: links only, no brand data",
+    # Invitations (tests/invitations/test_link.py proves a forged, expired or reused token is refused, and
+    # a token of brand A's customer changes nothing of brand B's):
+    "invitation-open": "an invited customer's form, reached only with a token signed for that customer",
+    "invitation-unsubscribe": "one-click unsubscribe (RFC 8058), reached only with a token signed for that customer",
 }
 
 # Brand-private URLs: one row each. Later issues add theirs here.
@@ -79,6 +86,16 @@ CASES: list[TenantCase] = [
         data={"reason": "Spam"},
     ),
     TenantCase("api-rating-summary", lambda w: reverse("api-rating-summary") + "?brand=brand-a"),
+    TenantCase(
+        "api-invitation-create",
+        lambda w: reverse("api-invitation-create"),
+        method="post",
+        data=lambda w: {
+            "campaign": CampaignFactory(brand=w.form.brand, form=w.form).public_id,
+            "customers": [{"email": "ada@example.com", "name": "Ada"}],
+        },
+        content_type="application/json",
+    ),
 ]
 
 
@@ -114,7 +131,8 @@ def world(brand_a, form_a):
 
 def _call(client, case: TenantCase, world: World):
     kwargs = {"content_type": case.content_type} if case.content_type else {}
-    return getattr(client, case.method)(case.url(world), case.data, **kwargs)
+    data = case.data(world) if callable(case.data) else case.data
+    return getattr(client, case.method)(case.url(world), data, **kwargs)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.url_name)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from testimonials.api import views
+from testimonials.invitations.api import InvitationCreateApi
 
 urlpatterns = [
     path("testimonials/", views.TestimonialListApi.as_view(), name="api-testimonial-list"),
@@ -10,4 +11,5 @@ urlpatterns = [
     ),
     path("testimonials/<str:public_id>/reject/", views.TestimonialRejectApi.as_view(), name="api-testimonial-reject"),
     path("summary/", views.RatingSummaryApi.as_view(), name="api-rating-summary"),
+    path("invitations/", InvitationCreateApi.as_view(), name="api-invitation-create"),
 ]

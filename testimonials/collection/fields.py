@@ -6,6 +6,9 @@ CollectionForm setting that turns it off or makes it optional or required; `None
 
 A brand's own questions (FormQuestion rows) are described the same way by `questions()`: typed,
 ordered and optionally required, and asked right after the testimonial's text.
+
+A field's `prefill` says what a signed link that vouches for the customer (an invitation) may do with
+it: fill it in for them to change, or fill it in and lock it (`KnownCustomer`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,14 @@ from enum import StrEnum
 from django.utils.translation import gettext_lazy as _
 
 from testimonials.models import CollectionForm, FieldMode, FormQuestion, QuestionKind
+
+
+class Prefill(StrEnum):
+    """What a signed link that knows the customer may do with a field."""
+
+    NO = ""  # never filled in from a link
+    EDITABLE = "editable"  # filled in; the customer may change it (a name spelled the shop's way)
+    LOCKED = "locked"  # filled in and read-only: the address the invitation went to is the proof of who they are
 
 
 class Kind(StrEnum):
@@ -42,6 +53,7 @@ class CustomerField:
     preset: str | None = None  # the mode of a field no form setting governs (a question's own)
     choices: tuple[str, ...] = ()  # a choice question's choices, in order
     question: int | None = None  # the FormQuestion a custom question comes from
+    prefill: Prefill = Prefill.NO
 
     @property
     def one(self) -> str:
@@ -56,9 +68,9 @@ FIELDS: tuple[CustomerField, ...] = (
     CustomerField("text", "text_mode", Kind.LONG_TEXT, _("Your testimonial"), "your testimonial",
                   required=_("Please write a few words.")),
     CustomerField("author_name", None, Kind.SHORT_TEXT, _("Your name"), "your name", max_length=120,
-                  required=_("Please tell us your name.")),
+                  required=_("Please tell us your name."), prefill=Prefill.EDITABLE),
     CustomerField("author_email", "email_mode", Kind.EMAIL, _("Your email"), "your email", max_length=254,
-                  required=_("Please add your email."), private=True),
+                  required=_("Please add your email."), private=True, prefill=Prefill.LOCKED),
     CustomerField("author_title", "title_mode", Kind.SHORT_TEXT, _("Your job title"), "your job title", max_length=120,
                   required=_("Please add your job title.")),
     CustomerField("author_company", "company_mode", Kind.SHORT_TEXT, _("Your company"), "your company", max_length=120,
@@ -86,6 +98,30 @@ QUESTION_KINDS = {
     QuestionKind.YES_NO: Kind.YES_NO,
 }
 YES, NO = "Yes", "No"  # stored in English, shown translated
+
+
+@dataclass(frozen=True)
+class KnownCustomer:
+    """A customer a signed link vouches for (an invitation): what it fills in, and the key that makes
+    their testimonial one of a kind (a second submission through the same link stores nothing new).
+
+    Only fields whose declaration allows it are filled in; values for any other field are ignored.
+    A testimonial sent this way is marked as coming from an invitation and verified.
+    """
+
+    key: str
+    values: dict[str, str]
+
+    def prefilled(self) -> dict[str, str]:
+        return {name: value for name, value in self.values.items() if _prefill(name) != Prefill.NO and value}
+
+    def locked(self) -> dict[str, str]:
+        return {name: value for name, value in self.prefilled().items() if _prefill(name) == Prefill.LOCKED}
+
+
+def _prefill(name: str) -> Prefill:
+    field = BY_NAME.get(name)
+    return field.prefill if field is not None else Prefill.NO
 
 
 def mode_of(form: CollectionForm, field: CustomerField) -> str:
@@ -116,8 +152,10 @@ def questions(form: CollectionForm) -> list[CustomerField]:
     return [question_field(q) for q in form.questions.all()]
 
 
-def asked(form: CollectionForm) -> list[CustomerField]:
-    """The fields this form asks for, in page order: the brand's questions come right after the text."""
-    fields = [field for field in FIELDS if mode_of(form, field) != FieldMode.OFF]
+def asked(form: CollectionForm, known: KnownCustomer | None = None) -> list[CustomerField]:
+    """The fields this form asks for, in page order: the brand's questions come right after the text.
+    A locked value is always shown (read-only)."""
+    locked = known.locked() if known is not None else {}
+    fields = [field for field in FIELDS if mode_of(form, field) != FieldMode.OFF or field.name in locked]
     after = next((i + 1 for i, f in enumerate(fields) if f.name == "text"), 1 if fields[0].name == "rating" else 0)
     return [*fields[:after], *questions(form), *fields[after:]]

@@ -34,7 +34,7 @@ def normalise_allowed_sites(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('testimonials', '0002_lifecycle_outbox'),
+        ('testimonials', '0003_invitations'),
     ]
 
     operations = [

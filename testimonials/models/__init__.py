@@ -30,6 +30,7 @@ from testimonials.models.widgets import Widget, WidgetPick
 
 # Each package's own models (they import the core ones above, never the reverse).
 from testimonials.lifecycle.models import AuditEvent, EventType, OutboxEntry, OutboxReceipt  # isort: skip
+from testimonials.invitations import models as invitation_models  # noqa: F401  isort: skip
 from testimonials.widgets.models import WidgetBlockedOrigin  # isort: skip
 
 __all__ = [
