@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
+# Where `make run` serves: `make run ADDR=127.0.0.1:9000` (or 0.0.0.0:8000 to be reached from other
+# machines; set VOUCH_PUBLIC_URL and ALLOWED_HOSTS to the address they use). Links follow it.
 ADDR ?= 127.0.0.1:8000
 
 .PHONY: run test test-integration test-browser lint format bench clean
@@ -13,8 +15,9 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+run: export VOUCH_ADDR = $(ADDR)
 run: $(BIN)/.installed
-	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput -v0
 	DEBUG=$${DEBUG:-true} $(PY) manage.py createcachetable
 	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runstack --addr $(ADDR)

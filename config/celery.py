@@ -4,8 +4,11 @@ import os
 import pkgutil
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# filesystem:// (the embedded default) writes each message atomically: see config/broker.py.
+TRANSPORT_ALIASES["filesystem"] = "config.broker:Transport"
 
 app = Celery("vouch")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -10,6 +10,7 @@ Importing settings writes nothing to disk: the app creates the folders it needs 
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 import environ
@@ -44,18 +45,32 @@ def _bool(name: str, default: bool) -> bool:
 
 
 DEBUG = _bool("DEBUG", False)
+VAR_DIR = Path(_env("path", "VOUCH_VAR_DIR", default=str(BASE_DIR / "var")))
 
+# The embedded default keeps its own key in var/, like the demo's admin password: generated on the
+# first start in debug (testimonials/apps.py writes it; importing settings writes nothing), then read
+# by every later process, `manage.py` commands included, with no variable to set.
+SECRET_KEY_FILE = VAR_DIR / "secret-key"
 SECRET_KEY = env.str("SECRET_KEY", default="")
+SECRET_KEY_TO_KEEP = ""
+if not SECRET_KEY and SECRET_KEY_FILE.is_file():
+    SECRET_KEY = SECRET_KEY_FILE.read_text().strip()
 if not SECRET_KEY:
     if DEBUG:
-        SECRET_KEY = "insecure-dev-only-key-do-not-use-in-production-0123456789abcdef"
+        SECRET_KEY = SECRET_KEY_TO_KEEP = secrets.token_urlsafe(50)
     else:
-        raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=true for local development).")
+        raise ImproperlyConfigured(
+            f"Set SECRET_KEY (or run once with DEBUG=true, as `make run` does, to keep one in {SECRET_KEY_FILE})."
+        )
 
-VAR_DIR = Path(_env("path", "VOUCH_VAR_DIR", default=str(BASE_DIR / "var")))
-PUBLIC_URL = _env("str", "VOUCH_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# `make run ADDR=host:port` passes its address here, so links and media follow it without a variable.
+_ADDR = _env("str", "VOUCH_ADDR", default="127.0.0.1:8000").replace("0.0.0.0:", "127.0.0.1:")
+PUBLIC_URL = _env("str", "VOUCH_PUBLIC_URL", default=f"http://{_ADDR}").rstrip("/")
+_PUBLIC_HOST = PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
 
-ALLOWED_HOSTS = _env("list", "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+ALLOWED_HOSTS = _env(
+    "list", "ALLOWED_HOSTS", default=sorted({"127.0.0.1", "localhost", "[::1]", _PUBLIC_HOST}) if DEBUG else []
+)
 CSRF_TRUSTED_ORIGINS = _env("list", "CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -139,7 +154,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/admin/login/"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# Customer pages (the collection form, its thank-you page) and widget chrome speak these; the form's
+# setting or the visitor's Accept-Language picks one. The admin stays in English.
+LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("de", "Deutsch"), ("pt", "Português"),
+             ("ja", "日本語"), ("ar", "العربية")]  # fmt: skip
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = _env("str", "TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -402,6 +422,19 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        # kombu warns on every connection that the embedded filesystem:// broker has no host name:
+        # true, and not a problem. Everything else it says is kept.
+        "not_filesystem_hostname": {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": lambda record: "No hostname was supplied" not in record.getMessage(),
+        },
+    },
     "root": {"handlers": ["console"], "level": _env("str", "LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The development server's line per request; its 4xx and 5xx lines (warnings, errors) stay.
+        "django.server": {"level": "WARNING"},
+        "kombu.connection": {"filters": ["not_filesystem_hostname"]},
+    },
 }

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 from django.apps import AppConfig
@@ -15,6 +16,7 @@ class TestimonialsConfig(AppConfig):
         # Every package's lifecycle subscriber (testimonials/<package>/subscriber.py) registers itself.
         discover()
         _make_folders()
+        _keep_secret_key()
 
 
 def _make_folders() -> None:
@@ -25,3 +27,19 @@ def _make_folders() -> None:
         folders += [Path(options[key]) for key in ("data_folder_in", "processed_folder", "control_folder")]
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
+
+
+def _keep_secret_key() -> None:
+    """The embedded default's generated key goes to var/, once: later processes read it (settings.py)."""
+    key = getattr(settings, "SECRET_KEY_TO_KEEP", "")
+    path = Path(getattr(settings, "SECRET_KEY_FILE", ""))
+    if not key or path.is_file():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: two processes starting at once keep the first one's key, never a mix.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")

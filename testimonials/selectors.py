@@ -74,7 +74,10 @@ def brand_ids_user_can_edit(user, brand_ids: set[int]) -> set[int]:
 def collection_form_get_public(*, brand_slug: str, form_slug: str) -> CollectionForm:
     """The form a customer opens at /c/<brand>/<form>/: 404 when unknown or switched off."""
     return get_object_or_404(
-        CollectionForm.objects.select_related("brand"), brand__slug=brand_slug, slug=form_slug, is_active=True
+        CollectionForm.objects.select_related("brand").prefetch_related("questions"),
+        brand__slug=brand_slug,
+        slug=form_slug,
+        is_active=True,
     )
 
 
@@ -142,16 +145,23 @@ def testimonial_topic_condition(code: str) -> Q:
     )
 
 
-def testimonial_list_for_widget(*, widget: Widget) -> list[Testimonial]:
-    """What a widget shows: its picks or its rules, in its order, at most `max_items`, media prefetched."""
+def testimonial_list_for_widget(
+    *, widget: Widget, limit: int | None = None, tag_ids: list[int] | None = None
+) -> list[Testimonial]:
+    """What a widget shows: its picks or its rules, in its order, at most `limit` (its `max_items` by
+    default; its hosted page lists more of the same selection), media prefetched.
+
+    `tag_ids` stands in for the widget's saved tag filter (the admin previews unsaved settings).
+    The minimum rating selects what is displayed, never what is counted: rating summaries come from
+    `rating_summary_for_brand`, over every eligible review.
+    """
+    limit = widget.max_items if limit is None else limit
     items = Testimonial.objects.filter(brand_id=widget.brand_id).published().prefetch_related("media")
+    if widget.min_rating:
+        items = items.filter(rating__gte=widget.min_rating)
     if widget.selection == Widget.Selection.MANUAL:
-        picks = (
-            WidgetPick.objects.filter(widget=widget)
-            .order_by("position", "id")
-            .values_list("testimonial_id", "position")
-        )
-        positions = dict(picks)
+        picks = WidgetPick.objects.filter(widget_id=widget.pk).order_by("position", "id")
+        positions = dict(picks.values_list("testimonial_id", "position")) if widget.pk else {}
         chosen = list(items.filter(id__in=positions))
         if widget.order == Widget.Order.NEWEST:
             chosen.sort(key=lambda t: t.created_at, reverse=True)
@@ -159,8 +169,9 @@ def testimonial_list_for_widget(*, widget: Widget) -> list[Testimonial]:
             chosen.sort(key=lambda t: (not t.featured, positions[t.id]))
         else:
             chosen.sort(key=lambda t: positions[t.id])
-        return chosen[: widget.max_items]
-    tag_ids = list(widget.filter_tags.values_list("id", flat=True))
+        return chosen[:limit]
+    if tag_ids is None:
+        tag_ids = list(widget.filter_tags.values_list("id", flat=True)) if widget.pk else []
     if tag_ids:
         items = items.filter(tags__in=tag_ids).distinct()
     if widget.filter_form_id:
@@ -177,7 +188,17 @@ def testimonial_list_for_widget(*, widget: Widget) -> list[Testimonial]:
         items = items.filter(featured=True)
     # "Pinned order" only means something for hand-picked widgets; rules fall back to featured first.
     ordering = ["-created_at"] if widget.order == Widget.Order.NEWEST else ["-featured", "-created_at"]
-    return list(items.order_by(*ordering, "-id")[: widget.max_items])
+    return list(items.order_by(*ordering, "-id")[:limit])
+
+
+def collection_form_for_widget(*, widget: Widget) -> CollectionForm | None:
+    """Where the widget's "Leave a testimonial" button leads: its form, or the brand's newest active one."""
+    forms = CollectionForm.objects.filter(brand_id=widget.brand_id, is_active=True)
+    if widget.filter_form_id:
+        chosen = forms.filter(id=widget.filter_form_id).first()
+        if chosen is not None:
+            return chosen
+    return forms.order_by("-created_at", "-id").first()
 
 
 def rating_summary_for_brand(
@@ -200,6 +221,66 @@ def rating_summary_for_brand(
 
 def testimonial_count_published(*, brand_id: int) -> int:
     return Testimonial.objects.filter(brand_id=brand_id).published().count()
+
+
+def widget_list_blocked_origins(*, widget: Widget, days: int = 30) -> list:
+    """Sites that tried to show this widget in the last `days` and are still not among its allowed sites."""
+    allowed = set(widget.allowed_domains or widget.brand.allowed_domains or [])
+    recent = widget.blocked_origins.filter(last_seen__gte=timezone.now() - timedelta(days=days))
+    return [row for row in recent.order_by("-last_seen") if row.origin not in allowed]
+
+
+@dataclass(frozen=True)
+class ChecklistStep:
+    name: str
+    done: bool
+    url_name: str  # the admin page where it is done
+    url_args: tuple = ()
+
+
+def workspace_checklist(user, *, limit: int = 5) -> list[tuple[Brand, list[ChecklistStep]]]:
+    """The first-run checklist of each brand the user works on: look, form, widget, snippet, approval."""
+    brands = brand_list_for_user(user)
+    if not user.is_superuser:
+        brands = brands.filter(memberships__user=user)
+    default_accent = Brand._meta.get_field("accent_color").default
+    result = []
+    for brand in brands.order_by("name")[:limit]:
+        widget = Widget.objects.filter(brand=brand).order_by("created_at", "id").first()
+        copied = Widget.objects.filter(brand=brand, snippet_copied_at__isnull=False).exists()
+        steps = [
+            ChecklistStep("Give the brand its look: logo and colour",
+                          bool(brand.logo) or brand.accent_color != default_accent,
+                          "admin:testimonials_brand_change", (brand.pk,)),
+            ChecklistStep("Set up a first form", CollectionForm.objects.filter(brand=brand).exists(),
+                          "admin:testimonials_collectionform_add"),
+            ChecklistStep("Build a first widget", widget is not None, "admin:testimonials_widget_add"),
+            ChecklistStep("Copy its snippet into your site", copied,
+                          "admin:testimonials_widget_change" if widget else "admin:testimonials_widget_add",
+                          (widget.pk,) if widget else ()),
+            ChecklistStep("Approve a first testimonial",
+                          Testimonial.objects.filter(brand=brand).published().exists(),
+                          "admin:testimonials_testimonial_changelist"),
+        ]  # fmt: skip
+        result.append((brand, steps))
+    return result
+
+
+DEMO_BRAND = "demo"  # the brand `manage.py seed_demo` creates
+
+
+def demo_links() -> dict | None:
+    """The demo brand's form and hosted wall for the landing page; None when there is no demo brand."""
+    brand = Brand.objects.filter(slug=DEMO_BRAND).first()
+    if brand is None:
+        return None
+    form = CollectionForm.objects.filter(brand=brand, is_active=True).order_by("created_at", "id").first()
+    widget = Widget.objects.filter(brand=brand).order_by("created_at", "id").first()
+    return {
+        "brand": brand.name,
+        "form": f"/c/{brand.slug}/{form.slug}/" if form else "",
+        "wall": f"/w/{widget.public_id}/" if widget else "",
+    }
 
 
 def widget_get_public(*, public_id: str) -> Widget:

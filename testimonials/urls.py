@@ -21,6 +21,7 @@ urlpatterns: list = [
     # Widgets (public): the embed snippet, published widget files (nginx serves these in production)
     # and the hosted wall page, which is also the <noscript> fallback.
     path("embed.js", widgets.embed_script, name="widget-embed"),
+    path("widgets/<str:public_id>/blocked", widgets.widget_blocked, name="widget-blocked"),
     path("widgets/<str:public_id>/<str:name>", widgets.widget_file, name="widget-file"),
     path("w/<str:public_id>/", widgets.widget_wall, name="widget-wall"),
     # Invitations (public): the invitation link and one-click unsubscribe.

@@ -84,4 +84,5 @@ def test_it_records_consent_time_in_utc(brand_a):
 
 def test_it_creates_widgets_with_safe_defaults(brand_a):
     widget = Widget.objects.create(brand=brand_a, name="Home")
-    assert widget.layout == Widget.Layout.WALL and widget.theme == Widget.Theme.AUTO and widget.max_items == 12
+    # Light by default: a dark OS must not turn a widget navy on a light site.
+    assert widget.layout == Widget.Layout.WALL and widget.theme == Widget.Theme.LIGHT and widget.max_items == 12

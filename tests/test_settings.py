@@ -100,3 +100,38 @@ def _load_module_only(env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env={**BASE_ENV, **env}, capture_output=True, text=True, timeout=60
     )
+
+
+def test_the_embedded_default_keeps_its_own_secret_key_so_commands_work_after_make_run(tmp_path):
+    var = tmp_path / "var"
+    started = _load(
+        {"DEBUG": "true", "VOUCH_VAR_DIR": str(var)}, "from django.conf import settings as s; print(s.SECRET_KEY)"
+    )
+    assert started.returncode == 0, started.stderr
+    kept = (var / "secret-key").read_text().strip()
+    assert kept == started.stdout.strip() and len(kept) >= 50
+    assert oct((var / "secret-key").stat().st_mode & 0o777) == "0o600"
+    # Later, with no variable at all (not even DEBUG), a command finds the same key.
+    later = _load({"VOUCH_VAR_DIR": str(var)}, "from django.conf import settings as s; print(s.SECRET_KEY, s.DEBUG)")
+    assert later.returncode == 0, later.stderr
+    assert later.stdout.split() == [kept, "False"]
+    command = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env={**BASE_ENV, "VOUCH_VAR_DIR": str(var)},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert command.returncode == 0, command.stderr
+
+
+def test_the_public_url_follows_the_address_make_run_serves(tmp_path):
+    result = _load(
+        {"DEBUG": "true", "VOUCH_VAR_DIR": str(tmp_path), "VOUCH_ADDR": "0.0.0.0:9123"},
+        "from django.conf import settings as s; print(s.PUBLIC_URL, '127.0.0.1' in s.ALLOWED_HOSTS)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["http://127.0.0.1:9123", "True"]
+    explicit = _load(
+        {"DEBUG": "true", "VOUCH_VAR_DIR": str(tmp_path), "VOUCH_ADDR": "127.0.0.1:9123",
+         "VOUCH_PUBLIC_URL": "https://vouch.example.com/"},
+        "from django.conf import settings as s; print(s.PUBLIC_URL, 'vouch.example.com' in s.ALLOWED_HOSTS)",
+    )  # fmt: skip
+    assert explicit.stdout.split() == ["https://vouch.example.com", "True"]

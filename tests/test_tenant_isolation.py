@@ -61,6 +61,8 @@ PUBLIC_URLS: dict[str, str] = {
     "widget-embed": "the embed snippet, a static script with no data",
     "widget-file": "published widget files: only what the brand chose to show on its own site",
     "widget-wall": "the hosted wall page a brand shares: approved testimonials only",
+    "widget-blocked": "the embed snippet's report from a site not allowed: records the site, reveals nothing",
+    "home": "the landing page of an installation: links only, no brand data",
     # Invitations (tests/invitations/test_link.py proves a forged, expired or reused token is refused, and
     # a token of brand A's customer changes nothing of brand B's):
     "invitation-open": "an invited customer's form, reached only with a token signed for that customer",

@@ -130,6 +130,16 @@ def test_every_form_setting_has_a_customer_field_and_every_field_a_home():
             Testimonial._meta.get_field(spec.name)  # raises if the testimonial has no such column
 
 
+def test_every_question_kind_is_a_customer_field_kind_with_a_builder():
+    from testimonials.collection.fields import QUESTION_KINDS
+    from testimonials.collection.forms import _FIELD_BUILDERS
+    from testimonials.models import QuestionKind
+
+    assert set(QUESTION_KINDS) == set(QuestionKind.values)
+    assert all(kind in _FIELD_BUILDERS for kind in QUESTION_KINDS.values())
+    assert {kind.value for kind in QUESTION_KINDS.values()} == set(QuestionKind.values)
+
+
 # --------------------------------------------------------------------------- invitations
 
 

@@ -1,6 +1,7 @@
 /* Vouch collection page. Everything here is an addition: the form works without it.
-   Adds: live character counts, in-browser video recording (MediaRecorder), resumable chunked
-   uploads with progress that continue from where they stopped, and submit progress. */
+   Adds: live character counts, a stepped flow on phones, photo previews, in-browser video
+   recording (MediaRecorder), resumable chunked uploads with progress that continue from where
+   they stopped, and submit progress. Its words come translated from the page (#vouch-strings). */
 (function () {
   "use strict";
 
@@ -19,21 +20,29 @@
     el.classList.toggle("is-ok", kind === "ok");
   }
   function sleep(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+  var STRINGS = {};
+  function t(key, values) {
+    var text = STRINGS[key] || key;
+    Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(String(values[k])); });
+    return text;
+  }
 
   /* ------------------------------------------------------------------ counters */
   function initCounters(root) {
     $all("[data-counter-for]", root).forEach(function (counter) {
       var input = document.getElementById(counter.getAttribute("data-counter-for"));
       if (!input) return;
-      var max = parseInt(input.getAttribute("maxlength") || "0", 10);
+      // No maxlength on the input: a browser would silently cut pasted text. Count, and say what is over.
+      var max = parseInt(input.getAttribute("data-maxlength") || "0", 10);
       var min = parseInt(input.getAttribute("minlength") || "0", 10);
       input.removeAttribute("minlength"); // the server explains a too-short text better than a tooltip
       function update() {
         var n = input.value.length;
-        var text = n + (max ? " / " + max : "") + " characters";
-        if (min && n > 0 && n < min) text += " (at least " + min + ")";
+        var text = max ? t("characters", { n: n, max: max }) : t("characters_no_max", { n: n });
+        if (min && n > 0 && n < min) text += " " + t("at_least", { min: min });
+        if (max && n > max) text = t("over", { over: n - max });
         counter.textContent = text;
-        counter.classList.toggle("is-over", max && n >= max);
+        counter.classList.toggle("is-over", !!(max && n > max));
         // Announce only near the limit: a screen reader reading every keystroke is noise.
         counter.setAttribute("aria-live", max && n >= max * 0.9 ? "polite" : "off");
       }
@@ -81,7 +90,7 @@
     var chunk = parseInt(self.form.getAttribute("data-chunk-bytes") || "2097152", 10);
     var token = $("input[name=token]", self.form).value;
     self.ui.hidden.value = "";
-    say(self.ui.status, "Uploading your " + self.kind + "…");
+    say(self.ui.status, t("uploading"));
     self.promise = (async function () {
       var attempt = 0;
       var session = null;
@@ -89,7 +98,7 @@
         try {
           var started = await xhr("POST", startUrl, JSON.stringify({ token: token, kind: self.kind, size: blob.size, name: name }),
             { "Content-Type": "application/json" });
-          if (started.status !== 201) throw { fatal: started.data.error || "The upload could not start." };
+          if (started.status !== 201) throw { fatal: started.data.error || t("upload_not_started") };
           session = started.data;
         } catch (err) {
           if (err && err.fatal) throw err;
@@ -113,23 +122,23 @@
           } else if (sent.status >= 500) {
             throw new Error("server");
           } else {
-            throw { fatal: sent.data.error || "The upload was refused." };
+            throw { fatal: sent.data.error || t("upload_refused") };
           }
         } catch (err) {
           if (err && err.fatal !== undefined) throw err;
           // Dropped connection or server hiccup: wait, ask where we are, and continue from there.
-          say(self.ui.status, "Connection lost. Retrying from " + Math.floor((offset / blob.size) * 100) + "%…");
+          say(self.ui.status, t("retrying", { pct: Math.floor((offset / blob.size) * 100) }));
           await sleep(RETRY_DELAYS[Math.min(attempt++, RETRY_DELAYS.length - 1)]);
           try {
             var where = await xhr("GET", session.url);
             if (where.status === 200) offset = where.data.offset;
-            else if (where.status === 404) throw { fatal: where.data.error || "The upload expired." };
+            else if (where.status === 404) throw { fatal: where.data.error || t("upload_expired") };
           } catch (e2) { if (e2 && e2.fatal) throw e2; }
         }
       }
       self.ui.hidden.value = session.id;
       self.show(blob.size, blob.size);
-      say(self.ui.status, "Your " + self.kind + " is ready ✓", "ok");
+      say(self.ui.status, t("ready"), "ok");
       return session.id;
     })();
     self.promise.catch(function (err) {
@@ -150,15 +159,15 @@
   function cameraMessage(err) {
     var name = err && err.name;
     if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") {
-      return "Camera access was denied. To record here, allow the camera and microphone in your browser's site settings and press Record again. Or upload a video file below.";
+      return t("camera_denied");
     }
     if (name === "NotFoundError" || name === "OverconstrainedError" || name === "DevicesNotFoundError") {
-      return "We could not find a camera or microphone. You can upload a video file below instead.";
+      return t("camera_missing");
     }
     if (name === "NotReadableError") {
-      return "Your camera is being used by another app. Close it and press Record again, or upload a video file below.";
+      return t("camera_busy");
     }
-    return "Your camera could not be started. You can upload a video file below instead.";
+    return t("camera_failed");
   }
 
   function initVideo(form, state) {
@@ -180,7 +189,7 @@
     var canRecord = !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia && window.MediaRecorder);
     if (!canRecord) {
       btnRecord.hidden = true;
-      say(status, status.textContent || "Recording is not available in this browser: upload a video file instead.");
+      say(status, status.textContent || t("no_recording"));
     }
 
     function stopStream() {
@@ -197,7 +206,7 @@
     }
 
     btnRecord.addEventListener("click", async function () {
-      say(status, "Asking for your camera…");
+      say(status, t("asking_camera"));
       try {
         stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 } }, audio: true });
       } catch (err) {
@@ -211,7 +220,7 @@
       live.play().catch(function () {});
       btnRecord.hidden = true;
       btnRetake.hidden = true;
-      say(status, "Recording starts in 3 seconds. You have up to " + fmt(maxSeconds) + ".");
+      say(status, t("countdown", { time: fmt(maxSeconds) }));
       for (var n = 3; n > 0; n--) { countdown.textContent = String(n); await sleep(1000); }
       countdown.textContent = "";
       chunks = [];
@@ -221,7 +230,7 @@
       } catch (err) {
         stopStream();
         btnRecord.hidden = false;
-        say(status, "Recording is not available in this browser: upload a video file instead.", "error");
+        say(status, t("no_recording"), "error");
         return;
       }
       recorder.ondataavailable = function (e) { if (e.data && e.data.size) chunks.push(e.data); };
@@ -247,7 +256,7 @@
       timer.textContent = "0:00 / " + fmt(maxSeconds);
       btnStop.hidden = false;
       btnStop.focus();
-      say(status, "Recording. Press Stop when you are done.");
+      say(status, t("recording"));
       tick = setInterval(function () {
         var elapsed = (Date.now() - started) / 1000;
         timer.textContent = fmt(elapsed) + " / " + fmt(maxSeconds);
@@ -276,7 +285,7 @@
       var file = input.files && input.files[0];
       if (!file) return;
       if (limit && file.size > limit) {
-        say(status, "This video is larger than " + Math.round(limit / 1048576) + " MB. Please choose a shorter or smaller one.", "error");
+        say(status, t("video_too_big", { mb: Math.round(limit / 1048576) }), "error");
         input.value = "";
         return;
       }
@@ -288,29 +297,106 @@
     });
   }
 
-  /* ------------------------------------------------------------------ photos: size check early */
+  /* ------------------------------------------------------------------ photos: size check and preview */
   function initPhotos(form) {
     $all(".media-field input[type=file][data-limit]", form).forEach(function (input) {
       input.addEventListener("change", function () {
         var file = input.files && input.files[0];
         var mb = parseInt(input.getAttribute("data-limit"), 10);
         var field = input.closest(".field");
+        var preview = $("[data-photo-preview]", field);
         var note = $("[data-status]", field);
         if (!note) {
           note = document.createElement("p");
           note.className = "status";
           note.setAttribute("data-status", "");
           note.setAttribute("role", "status");
-          input.insertAdjacentElement("afterend", note);
+          field.appendChild(note);
         }
+        if (preview) { preview.hidden = true; preview.removeAttribute("src"); }
         if (file && mb && file.size > mb * 1048576) {
-          say(note, "This file is larger than " + mb + " MB. Please choose a smaller one.", "error");
+          say(note, t("file_too_big", { mb: mb }), "error");
           input.value = "";
         } else if (file) {
-          say(note, "Selected: " + file.name, "ok");
+          say(note, t("selected", { name: file.name }), "ok");
+          // Shown before sending, from the file itself: nothing leaves the browser yet.
+          if (preview && /^image\/(jpeg|png|webp)$/.test(file.type)) {
+            preview.src = URL.createObjectURL(file);
+            preview.alt = file.name;
+            preview.hidden = false;
+          }
         }
       });
     });
+  }
+
+  /* ------------------------------------------------------------------ steps on phones */
+  function initSteps(form) {
+    var steps = $all(".step", form);
+    var nav = $("[data-step-nav]", form), progress = $("[data-steps-progress]", form);
+    if (steps.length < 2 || !nav || !window.matchMedia) return;
+    var phone = window.matchMedia("(max-width: 40rem)");
+    var current = 0;
+    var back = $("[data-step-back]", nav), next = $("[data-step-next]", nav);
+    function show(index, focus) {
+      current = Math.max(0, Math.min(steps.length - 1, index));
+      steps.forEach(function (step, i) { step.classList.toggle("is-current", i === current); });
+      back.hidden = current === 0;
+      next.hidden = current === steps.length - 1;
+      nav.hidden = current === steps.length - 1 && current === 0;
+      progress.hidden = false;
+      progress.textContent = t("step", { n: current + 1, total: steps.length, name: steps[current].getAttribute("data-step") });
+      if (focus) {
+        var first = $("input:not([type=hidden]), textarea, button", steps[current]);
+        if (first) first.focus({ preventScroll: true });
+        form.scrollIntoView({ block: "start" });
+      }
+    }
+    function missing(step) {
+      // The required answers of this step, checked before moving on (the server checks again).
+      var found = null;
+      $all("[data-required]", step).forEach(function (field) {
+        if (found) return;
+        var inputs = $all("input:not([type=hidden]), textarea, select", field);
+        var filled = inputs.some(function (el) {
+          return (el.type === "radio" || el.type === "checkbox") ? el.checked : el.value.trim() !== "";
+        });
+        if (!filled) found = field;
+      });
+      return found;
+    }
+    function complain(field) {
+      var message = $(".error", field);
+      if (!message) {
+        message = document.createElement("p");
+        message.className = "error";
+        message.setAttribute("role", "alert");
+        var after = $("legend, label, .label", field);
+        if (after) after.insertAdjacentElement("afterend", message); else field.prepend(message);
+      }
+      message.textContent = field.getAttribute("data-required");
+      field.classList.add("has-error");
+      var input = $("input:not([type=hidden]), textarea", field);
+      if (input) input.focus();
+    }
+    function apply() {
+      var on = phone.matches;
+      form.classList.toggle("is-stepped", on);
+      nav.hidden = !on;
+      progress.hidden = !on;
+      if (!on) return;
+      // After a refused send, open the first step with a message in it.
+      var withError = steps.findIndex(function (step) { return $(".has-error", step); });
+      show(withError >= 0 ? withError : current, false);
+    }
+    next.addEventListener("click", function () {
+      var gap = missing(steps[current]);
+      if (gap) { complain(gap); return; }
+      show(current + 1, true);
+    });
+    back.addEventListener("click", function () { show(current - 1, true); });
+    if (phone.addEventListener) phone.addEventListener("change", apply);
+    apply();
   }
 
   /* ------------------------------------------------------------------ submit with progress */
@@ -332,13 +418,13 @@
       state.sending = true;
       button.disabled = true;
       try {
-        if (state.recording) { say(status, "Please stop the recording first.", "error"); return; }
+        if (state.recording) { say(status, t("stop_first"), "error"); return; }
         if (state.upload && state.upload.promise) {
-          say(status, "Finishing your video upload…");
+          say(status, t("finishing"));
           try { await state.upload.promise; } catch (e) { /* the server will say what is missing */ }
         }
         await solveProofOfWork(form, status);
-        say(status, "Sending…");
+        say(status, t("sending"));
         var attempt = 0;
         for (;;) {
           try {
@@ -348,8 +434,8 @@
             return;
           } catch (err) {
             // Nothing is lost: the page stays, and the form token makes a resend store one testimonial.
-            if (attempt >= 2) { say(status, "We could not reach the server. Your testimonial is still here: press Send again.", "error"); return; }
-            say(status, "Connection lost. Trying again…");
+            if (attempt >= 2) { say(status, t("unreachable"), "error"); return; }
+            say(status, t("trying_again"));
             await sleep(RETRY_DELAYS[attempt++]);
           }
         }
@@ -370,7 +456,7 @@
     if (input.value && input.getAttribute("data-for") === token) return;
     var bits = parseInt(box.getAttribute("data-pow-bits") || "16", 10);
     var encoder = new TextEncoder();
-    say(status, "Checking that you are not a robot…");
+    say(status, t("robot_check"));
     for (var n = 0; ; n++) {
       var digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(token + ":" + n)));
       var need = bits, ok = true;
@@ -403,30 +489,46 @@
   /* ------------------------------------------------------------------ thank-you page */
   function initCopy() {
     $all("[data-copy]", document).forEach(function (button) {
-      var input = $(button.getAttribute("data-copy"));
+      var value = button.getAttribute("data-copy");
       var status = $("[data-copy-status]");
       button.hidden = false;
       button.addEventListener("click", function () {
-        input.select();
-        var done = function () { say(status, "Link copied ✓", "ok"); };
+        var done = function () { say(status, t("copied"), "ok"); };
         if (navigator.clipboard && navigator.clipboard.writeText) {
-          navigator.clipboard.writeText(input.value).then(done, function () { document.execCommand("copy"); done(); });
-        } else {
-          document.execCommand("copy");
-          done();
+          navigator.clipboard.writeText(value).then(done, function () {});
         }
       });
     });
   }
 
+  /* ------------------------------------------------------------------ embedded: tell the host our height */
+  var sizing = false;
+  function initFrameSize() {
+    // embed.js on the brand's page sizes the iframe from this (it checks our origin and the frame).
+    if (sizing || window.parent === window || !document.body.classList.contains("is-embedded")) return;
+    sizing = true;
+    var last = -1;
+    function tell() {
+      var h = Math.ceil(document.documentElement.getBoundingClientRect().height);
+      if (h !== last) { last = h; window.parent.postMessage({ type: "vouch:size", height: h }, "*"); }
+    }
+    if (window.ResizeObserver) new ResizeObserver(tell).observe(document.documentElement);
+    window.addEventListener("load", tell);
+    tell();
+  }
+
   function init() {
+    var strings = document.getElementById("vouch-strings");
+    try { STRINGS = strings ? JSON.parse(strings.textContent) : {}; } catch (e) { STRINGS = {}; }
     var form = $("[data-collect-form]");
     initCopy();
+    initFrameSize();
     if (!form) return;
     var state = { upload: null, recording: false, sending: false };
     initCounters(form);
     initVideo(form, state);
     initPhotos(form);
+    initSteps(form);
     initSubmit(form, state);
     var summary = $("[data-error-summary]");
     if (summary) summary.focus();

@@ -1,15 +1,24 @@
 /* Vouch embed: <script src="https://VOUCH/embed.js" data-widget="ID" async></script>
    Shows a published widget in an iframe on Vouch's own origin, so the host page's CSS cannot
    break it and its text cannot touch the host page. No cookies, no storage, no fingerprinting;
-   any error is swallowed: the widget must never break the page it sits on. */
+   any error is swallowed: the widget must never break the page it sits on. It also sizes
+   embedded collection forms (<iframe data-vouch-form src="https://VOUCH/c/...">). */
 (function (w, d) {
   "use strict";
-  var frames = [];
+  var frames = [], me = d.currentScript, origin = me ? new URL(me.src, location.href).origin : "";
   function important(el, styles) {
     // Inline !important beats any host stylesheet, even one with !important rules.
     for (var key in styles) el.style.setProperty(key, styles[key], "important");
   }
   function onMessage(event) {
+    var forms = d.querySelectorAll("iframe[data-vouch-form]");
+    for (var k = 0; k < forms.length; k++) {
+      // A collection form tells its height; only from its own frame and Vouch's origin.
+      if (event.source === forms[k].contentWindow && event.origin === origin && event.data && event.data.type === "vouch:size") {
+        var fh = Math.round(+event.data.height);
+        if (fh > 0 && fh < 20000) important(forms[k], { height: fh + "px" });
+      }
+    }
     for (var i = 0; i < frames.length; i++) {
       var f = frames[i], m = event.data;
       // Only our own frame, from our own origin: a forged message from anywhere else is ignored.
@@ -31,16 +40,42 @@
     s.textContent = JSON.stringify(data.jsonld);
     (d.head || d.body).appendChild(s);
   }
+  function allowed(list) {
+    // The widget's allowed sites, as its frame-ancestors: exact origins, or https://*.example.com.
+    var here = location.origin;
+    for (var i = 0; i < list.length; i++) {
+      var a = list[i];
+      if (a === here) return true;
+      var star = /^(https?:\/\/)\*(\.[^:\/]+)(:\d+)?$/.exec(a);
+      if (star && here.indexOf(star[1]) === 0 && new RegExp("^[^:/]+" + star[2].replace(/\./g, "\\.") + (star[3] || "") + "$").test(here.slice(star[1].length))) return true;
+    }
+    return false;
+  }
+  function dark(el) {
+    // "Match the host page": the first opaque background around the widget decides.
+    for (var node = el.parentElement; node; node = node.parentElement) {
+      var c = (getComputedStyle(node).backgroundColor.match(/[\d.]+/g) || []).map(Number);
+      if (c.length >= 3 && (c.length < 4 || c[3] > 0.5)) return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2] < 128;
+    }
+    return false;
+  }
   function load(f) {
     var dir = f.origin + "/widgets/" + encodeURIComponent(f.id) + "/";
     fetch(dir + "index.json", { credentials: "omit" }).then(function (r) {
       return r.ok ? r.json() : null;
     }).then(function (p) {
       if (!p || !/^[0-9a-f]+\.html$/.test(p.doc)) return;
+      if (p.allow && !allowed(p.allow)) {
+        // Not among the widget's allowed sites: the document would be refused. Tell the brand (the
+        // browser sets the Origin header; the body says nothing) and stay out of the way.
+        fetch(dir + "blocked", { method: "POST", body: "", keepalive: true, credentials: "omit", mode: "no-cors",
+          headers: { "Content-Type": "text/plain" } })["catch"](function () {});
+        return important(f.el, { display: "none" });
+      }
       if (p.jsonld && /^[0-9a-f]+\.json$/.test(p.data)) {
         fetch(dir + p.data, { credentials: "omit" }).then(function (r) { return r.json(); }).then(jsonld)["catch"](function () {});
       }
-      function show() { f.el.src = dir + p.doc; }
+      function show() { f.el.src = dir + p.doc + (p.theme === "auto" && dark(f.el) ? "#dark" : ""); }
       if (p.layout === "toast") {
         important(f.el, {
           position: "fixed", left: "16px", bottom: "16px", width: "min(380px, calc(100vw - 32px))",

@@ -1,11 +1,15 @@
 /* Runs inside a Vouch widget document (its own origin): tells the host page its height, plays
-   videos only when asked, drives the carousel and the toast. No cookies, no storage. */
+   videos only when asked, clamps long text behind "Read more", matches a dark host page, drives
+   the carousel and the toast. No cookies, no storage. */
 (function () {
   "use strict";
   var d = document, root = d.getElementById("vouch"), id = d.documentElement.getAttribute("data-widget");
   if (!root) return;
   var framed = window.parent !== window, last = -1;
   var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  root.classList.add("js");
+  // "Match the host page": embed.js looked at the page around the widget and says so in the hash.
+  if (root.classList.contains("auto") && location.hash === "#dark") root.classList.add("dark");
 
   function tell(message) {
     // Only sizes and "close" go out; the host page checks our origin before believing them.
@@ -19,7 +23,26 @@
   window.addEventListener("load", size);
   size();
 
+  function clamp() {
+    // "Read more" only where the clamp actually hides something.
+    var texts = d.querySelectorAll(".text");
+    for (var i = 0; i < texts.length; i++) {
+      var card = texts[i].closest(".card"), more = card && card.querySelector(".more");
+      if (more && !card.classList.contains("open")) more.hidden = texts[i].scrollHeight <= texts[i].clientHeight + 1;
+    }
+  }
+  clamp();
+  window.addEventListener("load", clamp);
+  window.addEventListener("resize", clamp);
+
   d.addEventListener("click", function (event) {
+    var more = event.target.closest && event.target.closest("button.more");
+    if (more) {
+      var card = more.closest(".card"), open = !card.classList.contains("open");
+      card.classList.toggle("open", open);
+      more.setAttribute("aria-expanded", open ? "true" : "false");
+      more.textContent = more.getAttribute(open ? "data-less" : "data-more");
+    }
     var play = event.target.closest && event.target.closest("button.play");
     if (play) {
       // The MP4 is fetched only now, when the visitor asks for it.
@@ -59,35 +82,71 @@
   var carousel = d.querySelector(".carousel");
   if (carousel) {
     var slides = carousel.querySelectorAll(".slide"), track = carousel.querySelector(".track");
-    var pauseButton = carousel.querySelector(".pause");
-    var turn = rotator(slides, function (index) {
+    var pauseButton = carousel.querySelector(".pause"), rtl = d.documentElement.dir === "rtl";
+    var current = 0, paused = still, timer = null, settle = null;
+    function perView() {
+      var w = slides[0].getBoundingClientRect().width || 1;
+      return Math.max(1, Math.min(slides.length, Math.round((track.clientWidth + 12) / (w + 12))));
+    }
+    function lastStart() { return Math.max(0, slides.length - perView()); }
+    // The slides in view (1 to 3, by width) are "on"; the others are inert, so keyboard focus never
+    // lands on a card nobody can see.
+    function setOn(first) {
+      var n = perView();
       for (var i = 0; i < slides.length; i++) {
-        var on = i === index;
+        var on = i >= first && i < first + n;
         slides[i].className = on ? "slide on" : "slide";
         if (on) slides[i].removeAttribute("inert"); else slides[i].setAttribute("inert", "");
       }
-    }, 7000);
+    }
+    function go(index) {
+      current = index > lastStart() ? 0 : index < 0 ? lastStart() : index;
+      var box = track.getBoundingClientRect(), r = slides[current].getBoundingClientRect();
+      var delta = rtl ? r.right - box.right : r.left - box.left;
+      track.scrollTo({ left: track.scrollLeft + delta, behavior: still ? "auto" : "smooth" });
+      setOn(current);
+    }
+    function stop() { if (timer) clearInterval(timer); timer = null; }
+    function start() {
+      stop();
+      if (!paused && slides.length > perView()) timer = setInterval(function () { go(current + 1); }, 7000);
+    }
     function label() {
-      pauseButton.textContent = turn.paused() ? "Play" : "Pause";
-      pauseButton.setAttribute("aria-label", turn.paused() ? "Start automatic rotation" : "Stop automatic rotation");
+      pauseButton.textContent = pauseButton.getAttribute(paused ? "data-play" : "data-pause");
+      pauseButton.setAttribute("aria-label", pauseButton.getAttribute(paused ? "data-start" : "data-stop"));
     }
     function step(delta) {
       // A person is in control now: announce the change, and stop rotating under them.
       track.setAttribute("aria-live", "polite");
-      turn.pause(true); label();
-      turn.show(turn.index() + delta);
+      paused = true; stop(); label();
+      go(current + delta);
     }
+    track.addEventListener("scroll", function () {
+      // A swipe moves the track by hand: follow it once it settles.
+      clearTimeout(settle);
+      settle = setTimeout(function () {
+        var box = track.getBoundingClientRect();
+        for (var i = 0; i < slides.length; i++) {
+          var r = slides[i].getBoundingClientRect();
+          if (r.left >= box.left - 2 && r.right <= box.right + 2) { current = i; setOn(i); return; }
+        }
+      }, 150);
+    });
     carousel.querySelector(".prev").addEventListener("click", function () { step(-1); });
     carousel.querySelector(".next").addEventListener("click", function () { step(1); });
-    pauseButton.addEventListener("click", function () { turn.pause(!turn.paused()); label(); });
+    pauseButton.addEventListener("click", function () { paused = !paused; label(); start(); });
     carousel.addEventListener("keydown", function (event) {
-      if (event.key === "ArrowRight") { step(1); event.preventDefault(); }
-      if (event.key === "ArrowLeft") { step(-1); event.preventDefault(); }
+      var forward = rtl ? "ArrowLeft" : "ArrowRight", back = rtl ? "ArrowRight" : "ArrowLeft";
+      if (event.key === forward) { step(1); event.preventDefault(); }
+      if (event.key === back) { step(-1); event.preventDefault(); }
     });
-    carousel.addEventListener("mouseenter", function () { turn.stop(); });
-    carousel.addEventListener("mouseleave", function () { turn.start(); });
-    carousel.addEventListener("focusin", function () { turn.stop(); });
+    carousel.addEventListener("mouseenter", stop);
+    carousel.addEventListener("mouseleave", start);
+    carousel.addEventListener("focusin", stop);
+    window.addEventListener("resize", function () { setOn(Math.min(current, lastStart())); });
+    setOn(0);
     label();
+    start();
   }
 
   var toast = d.querySelector(".toast");

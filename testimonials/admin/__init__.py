@@ -1,7 +1,7 @@
 """The Django admin, scoped per brand. Importing the modules registers their ModelAdmins; each package
 with an admin of its own (testimonials/<package>/admin.py) is listed here."""
 
-from testimonials.admin import brands, integrations, testimonials  # noqa: F401
+from testimonials.admin import brands, collection_forms, integrations, testimonials, widgets  # noqa: F401
 from testimonials.insights import admin as insights_admin  # noqa: F401
 from testimonials.invitations import admin as invitations_admin  # noqa: F401
 from testimonials.lifecycle import admin as lifecycle_admin  # noqa: F401

@@ -1,4 +1,5 @@
-"""Brands, members, forms, tags, widgets and the audit trail, each scoped to the user's brands and role."""
+"""Brands, members, tags and the audit trail, each scoped to the user's brands and role. Forms and
+widgets have their builders in collection_forms.py and widgets.py."""
 
 from __future__ import annotations
 
@@ -7,22 +8,40 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from testimonials.admin.inputs import CleanLogoMixin, LinesField, OriginsField
 from testimonials.admin.scoping import (
     OWNER_ROLES,
     BrandFilter,
     BrandScopedAdmin,
     ReadOnlyMixin,
-    ScopedInlineMixin,
     ScopedModelForm,
     roles_for,
     service_errors_as_403,
 )
-from testimonials.insights.selectors import topic_choices_for_brand
-from testimonials.models import AuditEvent, Brand, CollectionForm, Membership, Tag, Widget, WidgetPick
-from testimonials.moderation.language import LANGUAGE_NAMES
+from testimonials.models import AuditEvent, Brand, Membership, Tag
 from testimonials.services.brands import brand_save, tag_delete, tag_save
-from testimonials.services.forms import collection_form_delete, collection_form_save
-from testimonials.widgets.services import widget_delete, widget_save
+
+SITES_HELP = (
+    "One site per line, as you would type it: shop.example.com, https://www.example.com or "
+    "127.0.0.2:8080 for a test page. Each line is stored as the site's origin (the page path is "
+    "dropped); a line that is not a site address is refused with the reason. *.example.com allows "
+    "every subdomain."
+)
+
+
+class BrandForm(CleanLogoMixin, ScopedModelForm):
+    website = forms.URLField(required=False, assume_scheme="https", help_text="Where reviewers' share links lead.")
+    allowed_domains = OriginsField(required=False, label="Your sites", help_text=SITES_HELP)
+    blocklist = LinesField(
+        required=False,
+        label="Blocked words",
+        help_text="One word or phrase per line: a testimonial using one waits for a person. Never a rating.",
+    )
+
+    class Meta:
+        model = Brand
+        fields = ["name", "slug", "logo", "accent_color", "website", "allowed_domains", "auto_approve", "blocklist"]
+        widgets = {"accent_color": forms.TextInput(attrs={"type": "color"})}
 
 
 @admin.register(Brand)
@@ -31,9 +50,15 @@ class BrandAdmin(BrandScopedAdmin):
 
     brand_path = "pk"
     edit_roles = OWNER_ROLES
+    form = BrandForm
     list_display = ["name", "slug", "auto_approve"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        ("Brand look", {"fields": ["name", "slug", "logo", "accent_color", "website"]}),
+        ("Where your widgets and forms may appear", {"fields": ["allowed_domains"]}),
+        ("Moderation", {"fields": ["auto_approve", "blocklist"]}),
+    ]
 
     def has_add_permission(self, request):
         return roles_for(request).superuser
@@ -99,29 +124,6 @@ class MembershipAdmin(BrandScopedAdmin):
         return super().get_queryset(request).select_related("user", "brand")
 
 
-@admin.register(CollectionForm)
-class CollectionFormAdmin(BrandScopedAdmin):
-    list_display = ["title", "brand", "slug", "is_active"]
-    list_filter = [BrandFilter, "is_active"]
-    search_fields = ["title", "slug"]
-    prepopulated_fields = {"slug": ["title"]}
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("brand")
-
-    def save_model(self, request, obj, form, change):
-        with service_errors_as_403():
-            collection_form_save(form=obj, actor=request.user, created=not change, changed=form.changed_data)
-
-    def delete_model(self, request, obj):
-        with service_errors_as_403():
-            collection_form_delete(form=obj, actor=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for form in queryset:
-            self.delete_model(request, form)
-
-
 @admin.register(Tag)
 class TagAdmin(BrandScopedAdmin):
     list_display = ["name", "brand", "slug"]
@@ -143,113 +145,6 @@ class TagAdmin(BrandScopedAdmin):
     def delete_queryset(self, request, queryset):
         for tag in queryset:
             self.delete_model(request, tag)
-
-
-class WidgetPickFormSet(forms.BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        for form in self.forms:
-            item = form.cleaned_data.get("testimonial") if hasattr(form, "cleaned_data") else None
-            if item is not None and item.brand_id != self.instance.brand_id:
-                form.add_error("testimonial", "This testimonial belongs to another brand.")
-
-
-class WidgetPickInline(ScopedInlineMixin, admin.TabularInline):
-    model = WidgetPick
-    formset = WidgetPickFormSet
-    extra = 0
-    autocomplete_fields = ["testimonial"]
-    fields = ["testimonial", "position"]
-
-    def has_view_permission(self, request, obj=None):
-        return obj is None or roles_for(request).can(obj.brand_id)
-
-    def has_add_permission(self, request, obj=None):
-        return obj is None or roles_for(request).can(obj.brand_id, WidgetAdmin.edit_roles)
-
-    def has_change_permission(self, request, obj=None):
-        return self.has_add_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self.has_add_permission(request, obj)
-
-
-def language_choices(current: str = "") -> list[tuple[str, str]]:
-    """Every language the detector names; those Vouch cannot read say so (no sentiment, no topics)."""
-    choices = [("", "Any language")]
-    for code, name in sorted(LANGUAGE_NAMES.items(), key=lambda pair: pair[1]):
-        choices.append((code, name if code == "en" else f"{name} (not scored: no sentiment or topics)"))
-    if current and current not in LANGUAGE_NAMES:
-        choices.append((current, current))
-    return choices
-
-
-class WidgetForm(ScopedModelForm):
-    """Topic and language rules as choices: the topics are the built-in ones and the user's brands' own."""
-
-    filter_topic = forms.ChoiceField(
-        required=False,
-        label="Topic",
-        help_text="Show what people say about one topic (“support”). Testimonials in a language Vouch cannot "
-        "read are not scored and have no topics, so a topic rule leaves them out.",
-    )
-    filter_language = forms.ChoiceField(required=False, label="Language")
-
-    class Meta:
-        model = Widget
-        fields = "__all__"
-
-    def clean(self):
-        cleaned = super().clean()
-        code, brand = cleaned.get("filter_topic"), cleaned.get("brand")
-        if code and brand and code not in dict(topic_choices_for_brand(brand_id=brand.pk)):
-            self.add_error("filter_topic", "This topic belongs to another brand.")
-        return cleaned
-
-
-@admin.register(Widget)
-class WidgetAdmin(BrandScopedAdmin):
-    form = WidgetForm
-    list_display = ["name", "brand", "layout", "public_id", "published_at"]
-    list_filter = [BrandFilter, "layout"]
-    search_fields = ["name", "public_id"]
-    autocomplete_fields = ["filter_tags", "filter_form"]
-    readonly_fields = ["public_id", "published_version", "published_at", "publish_requested_at"]
-    inlines = [WidgetPickInline]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("brand")
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        topics: dict[str, str] = {}
-        brand_ids = [obj.brand_id] if obj else (roles_for(request).brand_ids(self.edit_roles) or [])
-        if obj is None and roles_for(request).superuser:
-            brand_ids = [None]
-        for brand_id in brand_ids:
-            topics.update(topic_choices_for_brand(brand_id=brand_id))
-        current = obj.filter_topic if obj else ""
-        if current and current not in topics:
-            topics[current] = current.replace("_", " ").capitalize()
-        form.base_fields["filter_topic"].choices = [("", "Any topic"), *sorted(topics.items(), key=lambda p: p[1])]
-        form.base_fields["filter_language"].choices = language_choices(obj.filter_language if obj else "")
-        return form
-
-    def save_model(self, request, obj, form, change):
-        # Through the service: it records the change, and the widget is republished after commit,
-        # once its picks and tags (saved next, in the same transaction) are in.
-        with service_errors_as_403():
-            widget_save(widget=obj, actor=request.user, created=not change, changed=form.changed_data)
-
-    def delete_model(self, request, obj):
-        # Through the service: its subscriber removes every file the widget published, so old
-        # snippets on brands' sites show nothing instead of a stale copy.
-        with service_errors_as_403():
-            widget_delete(widget=obj, actor=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for widget in queryset:
-            widget_delete(widget=widget, actor=request.user)
 
 
 @admin.register(AuditEvent)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.core.files.storage import default_storage
+from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -184,3 +185,51 @@ def media_preview(asset: MediaAsset) -> SafeString:
         asset.get_kind_display(),
         asset.get_kind_display(),
     )
+
+
+_REFERENCE = re.compile(r"^testimonial #(\d+)$")
+# Sentence ends, Latin and CJK (ideographic full stop, fullwidth ! and ?).
+_SENTENCE = re.compile("[^.!?\u3002\uff01\uff1f]+[.!?\u3002\uff01\uff1f]*")
+
+
+def referenced_testimonials(item: Testimonial) -> dict[str, str]:
+    """Flag evidence naming another testimonial ("testimonial #13") -> the admin page of that testimonial,
+    only when it belongs to the same brand: another brand's is never named nor linked (one query)."""
+    ids = {
+        int(match.group(1))
+        for flag in item.flags or []
+        if isinstance(flag, dict)
+        for word in flag.get("evidence") or []
+        if (match := _REFERENCE.match(str(word)))
+    }
+    if not ids:
+        return {}
+    same_brand = Testimonial.objects.filter(id__in=ids, brand_id=item.brand_id).values_list("id", "author_name")
+    return {
+        f"testimonial #{pk}": format_html(
+            '<a href="{}">the testimonial from {}</a>',
+            reverse("admin:testimonials_testimonial_change", args=[pk]),
+            name,
+        )
+        for pk, name in same_brand
+    }
+
+
+def evidence(words: list, linked: dict[str, str]) -> SafeString:
+    """A flag's evidence: a link for a testimonial it names (same brand only), marked words otherwise."""
+    parts = []
+    for word in words:
+        text = str(word)
+        if text in linked:
+            parts.append(linked[text])
+        elif _REFERENCE.match(text):
+            parts.append(format_html("{}", "another testimonial (no longer available)"))
+        else:
+            parts.append(format_html("<mark>{}</mark>", text))
+    return format_html_join(", ", "{}", ((p,) for p in parts))
+
+
+def sentences(text: str, limit: int = 8) -> list[str]:
+    """Candidate highlights: the text's sentences, longest quotable ones first (at most 300 characters)."""
+    found = [s.strip() for s in _SENTENCE.findall(text or "") if 20 <= len(s.strip()) <= 300]
+    return sorted(dict.fromkeys(found), key=len, reverse=True)[:limit]

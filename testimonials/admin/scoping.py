@@ -165,6 +165,17 @@ class BrandScopedAdmin(admin.ModelAdmin):
             kwargs["queryset"] = self._brand_choices(request, model)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def get_changeform_initial_data(self, request):
+        # One brand to choose from: it is chosen (a new form or widget belongs to it).
+        initial = super().get_changeform_initial_data(request)
+        if "brand" not in initial and any(f.name == "brand" for f in self.model._meta.fields):
+            ids = roles_for(request).brand_ids(self.edit_roles)
+            if ids is None:  # a superuser: every brand, often just the one (make run's demo)
+                ids = list(Brand.objects.values_list("id", flat=True)[:2])
+            if len(ids) == 1:
+                initial["brand"] = ids[0]
+        return initial
+
     def get_search_results(self, request, queryset, search_term):
         # Autocomplete widgets reach here with another admin's request: scope again, whatever the caller.
         queryset = scope(queryset, request, path=self.brand_path, roles=self.view_roles)

@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -40,7 +40,7 @@ from testimonials.insights.selectors import (
     topic_labels_for_brands,
     topic_stats_for_brands,
 )
-from testimonials.insights.services import testimonial_accept_topic_tag, testimonial_choose_highlight
+from testimonials.insights.services import testimonial_accept_topic_tag
 from testimonials.models import AuditEvent, Brand, MediaAsset, Testimonial
 from testimonials.moderation import flags as flag_codes
 from testimonials.moderation import sentiment, topics
@@ -54,6 +54,7 @@ from testimonials.selectors import (
 from testimonials.services.decisions import (
     DECISIONS,
     testimonial_approve,
+    testimonial_edit,
     testimonial_reject,
     testimonial_set_featured,
     testimonial_unpublish,
@@ -134,10 +135,6 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
     change_list_template = "admin/testimonials/testimonial/change_list.html"
     change_form_template = "admin/testimonials/testimonial/change_form.html"
 
-    class Media:
-        css = {"all": ["testimonials/admin.css"]}
-        js = ["testimonials/admin.js"]
-
     # ------------------------------------------------------------------ queries
 
     def get_queryset(self, request):
@@ -174,7 +171,8 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
             label for flag, label in ((obj.is_verified, "verified"), (obj.is_incentivised, "incentivised")) if flag
         ]
         return format_html(
-            '{}<br><small>{}</small>{}<br><small class="vouch-muted">{}, {} ago</small>',
+            '<span dir="auto">{}</span><br><small dir="auto">{}</small>{}<br>'
+            '<small class="vouch-muted">{}, {} ago</small>',
             obj.author_name,
             extra,
             format_html_join("", ' <span class="vouch-badge">{}</span>', ((b,) for b in badges)),
@@ -194,7 +192,7 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
     def excerpt_col(self, obj):
         tags = format_html_join(" ", '<span class="vouch-tag">{}</span>', ((t.name,) for t in obj.tags.all()))
         return format_html(
-            '<div class="vouch-excerpt">{}</div><div>{} {} {}{}</div>',
+            '<div class="vouch-excerpt" dir="auto">{}</div><div>{} {} {}{}</div>',
             display.excerpt(obj.text, obj.flags),
             display.flag_chips(obj.flags),
             # Built-in names; a brand's own topic shows its code as words (no query per row).
@@ -229,12 +227,13 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
     def flags_col(self, obj):
         if not obj.flags:
             return "Nothing was flagged."
+        linked = display.referenced_testimonials(obj)
         rows = [
             (
                 flag_codes.label(f.get("code", "")),
                 f.get("reason", ""),
                 f.get("action", ""),
-                ", ".join(str(w) for w in f.get("evidence") or []),
+                display.evidence(f.get("evidence") or [], linked),
             )
             for f in obj.flags
             if isinstance(f, dict)
@@ -242,26 +241,28 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
         return format_html(
             '<table class="vouch-flags"><thead><tr><th>Flag</th><th>Reason</th><th>Action</th><th>Evidence</th>'
             "</tr></thead><tbody>{}</tbody></table>",
-            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td><mark>{}</mark></td></tr>", rows),
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
         )
 
     @admin.display(description="Original text (flagged words marked)")
     def text_col(self, obj):
-        return format_html('<div class="vouch-text">{}</div>', display.marked(obj.text, display.evidence_of(obj.flags)))
+        return format_html(
+            '<div class="vouch-text" dir="auto">{}</div>', display.marked(obj.text, display.evidence_of(obj.flags))
+        )
 
     @admin.display(description="Public text (as displayed, personal data redacted)")
     def public_text_col(self, obj):
         if not obj.public_text:
             return "Not produced yet."
-        same = " (same as the original)" if obj.public_text == obj.text else ""
-        return format_html('<div class="vouch-text">{}</div><small>{}</small>', obj.public_text, same)
+        same = " (same as the original)" if obj.public_text == obj.text else " (edited: the original is kept above)"
+        return format_html('<div class="vouch-text" dir="auto">{}</div><small>{}</small>', obj.public_text, same)
 
     @admin.display(description="Answers to the form's prompts")
     def answers_col(self, obj):
         answers = [(a.get("prompt", ""), a.get("answer", "")) for a in obj.answers or [] if isinstance(a, dict)]
         if not answers:
             return "—"
-        return format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", answers))
+        return format_html("<dl>{}</dl>", format_html_join("", '<dt dir="auto">{}</dt><dd dir="auto">{}</dd>', answers))
 
     @admin.display(description="Tags")
     def tags_col(self, obj):
@@ -298,7 +299,7 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
             if obj.state in DECIDABLE["approve"]:
                 buttons.append(
                     format_html(
-                        '<button type="submit" class="button vouch-approve" formaction="{}" '
+                        '<button type="submit" class="button vouch-approve" formaction="{}" data-key="a" '
                         'aria-label="Approve {}">Approve</button>',
                         url(obj.pk, "approve"),
                         obj.author_name,
@@ -309,7 +310,8 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
                     format_html(
                         '<span class="vouch-reject"><input type="text" name="reason-{}" class="vouch-reason" '
                         'list="vouch-reject-reasons" placeholder="Reason to reject" aria-label="Reason to reject {}">'
-                        '<button type="submit" class="button" formaction="{}">Reject</button></span>',
+                        '<button type="submit" class="button vouch-reject-button" formaction="{}">Reject</button>'
+                        "</span>",
                         obj.pk,
                         obj.author_name,
                         url(obj.pk, "reject"),
@@ -336,12 +338,19 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
                 view(self.accept_tag_view),
                 name="testimonials_testimonial_accept_tag",
             ),
-            path("<int:object_id>/highlight/", view(self.highlight_view), name="testimonials_testimonial_highlight"),
+            path("<int:object_id>/edit-text/", view(self.edit_view), name="testimonials_testimonial_edit_text"),
             *super().get_urls(),
         ]
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"reject_reasons": REJECT_REASONS, "query_string": request.GET.urlencode()}
+        queue = is_queue(request)
+        extra = {
+            "reject_reasons": REJECT_REASONS,
+            "query_string": request.GET.urlencode(),
+            "title": "Moderation queue" if queue else "Testimonials",
+            "is_queue": queue,
+            "can_moderate": roles_for(request).any(EDIT_ROLES),
+        }
         return super().changelist_view(request, extra_context={**extra, **(extra_context or {})})
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -353,8 +362,12 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
                 extra["can_moderate"] = True
                 extra["featured"] = item.featured
                 extra["tag_suggestions"] = tag_suggestions_for_testimonial(testimonial=item)
-                text = item.public_text or item.text
-                extra["highlight_choices"] = [c for c in sentiment.highlight_candidates(text) if c != item.highlight]
+                extra["edit_text"] = item.public_text or item.text
+                # Quotable sentences, concrete outcomes first (moderation/sentiment.py), then the others.
+                ranked = sentiment.highlight_candidates(extra["edit_text"], limit=8)
+                others = [s for s in display.sentences(extra["edit_text"]) if s not in ranked]
+                extra["highlight_choices"] = (ranked + others)[:8]
+                extra["in_queue"] = item.state in DECIDABLE["approve"] and item.state != State.APPROVED
         return super().changeform_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def decide_view(self, request, object_id: int, decision: str):
@@ -365,6 +378,7 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
         if not roles_for(request).can(item.brand_id, EDIT_ROLES):
             raise PermissionDenied
         actor = request.user
+        wants_json = "application/json" in request.headers.get("Accept", "")
         try:
             if decision == "approve":
                 testimonial_approve(testimonial=item, actor=actor)
@@ -380,10 +394,19 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
             else:
                 return HttpResponseBadRequest("Unknown decision.")
         except ApplicationError as exc:
+            if wants_json:
+                return JsonResponse({"ok": False, "message": f"{item.author_name}: {exc.message}"}, status=400)
             self.message_user(request, f"{item.author_name}: {exc.message}", messages.ERROR)
         else:
             done = {"approve": "approved", "reject": "rejected", "unpublish": "sent back to review"}
-            self.message_user(request, f"{item.author_name}: {done.get(decision, decision + 'd')}.", messages.SUCCESS)
+            message = f"{item.author_name}: {done.get(decision, decision + 'd')}."
+            if wants_json:
+                # The queue's keyboard flow: the row goes, the next one takes the focus (admin.js).
+                item.refresh_from_db(fields=["state"])
+                return JsonResponse({"ok": True, "message": message, "state": item.state})
+            self.message_user(request, message, messages.SUCCESS)
+            if request.POST.get("then") == "next":
+                return HttpResponseRedirect(self._next_in_queue(request, item))
         return HttpResponseRedirect(self._back_url(request))
 
     def _editable_item(self, request, object_id: int) -> Testimonial:
@@ -406,20 +429,37 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
             self.message_user(request, f"Tagged {tag.name}.", messages.SUCCESS)
         return HttpResponseRedirect(self._back_url(request))
 
-    def highlight_view(self, request, object_id: int):
-        """Make one of the testimonial's quotable sentences its highlight."""
+    def _next_in_queue(self, request, after: Testimonial) -> str:
+        """ "Approve and next": the next item that needs a person, or the queue's "all caught up"."""
+        waiting = testimonial_list_moderation_queue(queryset=self.get_queryset(request)).exclude(pk=after.pk)
+        following = waiting.values_list("pk", flat=True).first()
+        if following is None:
+            return reverse("admin:testimonials_testimonial_changelist")
+        return reverse("admin:testimonials_testimonial_change", args=[following])
+
+    def edit_view(self, request, object_id: int):
+        """Change the displayed text (typo fixes) and choose the highlight; the original is kept, the note
+        and the change go to the trail."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        item = self._editable_item(request, object_id)
+        item = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not roles_for(request).can(item.brand_id, EDIT_ROLES):
+            raise PermissionDenied
         try:
-            testimonial_choose_highlight(
-                testimonial=item, actor=request.user, highlight=request.POST.get("highlight", "")
+            testimonial_edit(
+                testimonial=item,
+                actor=request.user,
+                public_text=request.POST.get("public_text", ""),
+                highlight=request.POST.get("highlight", ""),
+                note=request.POST.get("note", ""),
             )
         except ApplicationError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+            self.message_user(request, f"Not saved: {exc.message}", messages.ERROR)
         else:
-            self.message_user(request, "Highlight chosen.", messages.SUCCESS)
-        return HttpResponseRedirect(self._back_url(request))
+            self.message_user(
+                request, "Saved: the displayed text and highlight. The original is kept.", messages.SUCCESS
+            )
+        return HttpResponseRedirect(reverse("admin:testimonials_testimonial_change", args=[item.pk]) + "#edit")
 
     def _back_url(self, request) -> str:
         for candidate in (request.POST.get("next"), request.headers.get("referer")):
@@ -481,10 +521,6 @@ class MediaAssetAdmin(ReadOnlyMixin, BrandScopedAdmin):
     list_filter = ["kind", "status"]
     fields = ["preview", "testimonial", "kind", "status", "progress", "error", "original_name", "content_type"]
     readonly_fields = fields
-
-    class Media:
-        css = {"all": ["testimonials/admin.css"]}
-        js = ["testimonials/admin.js"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("testimonial")

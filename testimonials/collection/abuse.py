@@ -19,6 +19,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.base import BaseCache
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 TOKEN_SALT = "vouch.collect.form-token"
 # A page left open over a weekend still submits; older tokens are refused with a fresh one.
@@ -179,13 +180,13 @@ def form_token_read(token: str, *, form_id: int) -> FormToken:
         parsed = FormToken(int(payload["f"]), str(payload["n"])[:40], float(payload["t"]))
     except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
         raise TokenProblem(
-            "This page could not be verified. Please check your answers and send them again.", code="bad_token"
+            _("This page could not be verified. Please check your answers and send them again."), code="bad_token"
         ) from exc
     if parsed.form_id != form_id:
-        raise TokenProblem("This page belongs to another form. Please send it again from here.", code="wrong_form")
+        raise TokenProblem(_("This page belongs to another form. Please send it again from here."), code="wrong_form")
     if time.time() - parsed.issued_at > TOKEN_MAX_AGE_SECONDS:
         raise TokenProblem(
-            "This page was open for a long time, so we refreshed it. Your answers are still here: send them again.",
+            _("This page was open for a long time, so we refreshed it. Your answers are still here: send them again."),
             code="expired",
         )
     return parsed
@@ -195,7 +196,7 @@ def form_token_check_fill_time(token: FormToken) -> None:
     """People take a few seconds to rate and write; scripts post at once."""
     if time.time() - token.issued_at < settings.SUBMIT_MIN_SECONDS:
         raise TokenProblem(
-            "That was very fast! Please take a moment to check your testimonial, then send it.", code="too_fast"
+            _("That was very fast! Please take a moment to check your testimonial, then send it."), code="too_fast"
         )
 
 

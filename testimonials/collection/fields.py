@@ -3,6 +3,10 @@
 The form builder (forms.py), the submission service (submission.py), exports and the API read
 this list; invitations and imports prefill and lock these same fields. A field's `mode` names the
 CollectionForm setting that turns it off or makes it optional or required; `None` means always asked.
+
+A brand's own questions (FormQuestion rows) are described the same way by `questions()`: typed,
+ordered and optionally required, and asked right after the testimonial's text.
+
 A field's `prefill` says what a signed link that vouches for the customer (an invitation) may do with
 it: fill it in for them to change, or fill it in and lock it (`KnownCustomer`).
 """
@@ -12,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from testimonials.models import CollectionForm, FieldMode
+from django.utils.translation import gettext_lazy as _
+
+from testimonials.models import CollectionForm, FieldMode, FormQuestion, QuestionKind
 
 
 class Prefill(StrEnum):
@@ -30,6 +36,8 @@ class Kind(StrEnum):
     EMAIL = "email"
     URL = "url"
     MEDIA = "media"  # a file: the name is the media kind (avatar, photo, video)
+    CHOICE = "choice"  # one of the question's choices
+    YES_NO = "yes_no"  # "Yes" or "No"
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,9 @@ class CustomerField:
     max_length: int | None = None  # characters (the testimonial's own limit is the form's)
     required: str = ""  # the message when it is required and missing
     private: bool = False  # never displayed or published (the email)
+    preset: str | None = None  # the mode of a field no form setting governs (a question's own)
+    choices: tuple[str, ...] = ()  # a choice question's choices, in order
+    question: int | None = None  # the FormQuestion a custom question comes from
     prefill: Prefill = Prefill.NO
 
     @property
@@ -52,30 +63,41 @@ class CustomerField:
 
 
 FIELDS: tuple[CustomerField, ...] = (
-    CustomerField("rating", "rating_mode", Kind.RATING, "Your rating", "a star rating",
-                  required="Please choose a star rating."),
-    CustomerField("text", "text_mode", Kind.LONG_TEXT, "Your testimonial", "your testimonial",
-                  required="Please write a few words."),
-    CustomerField("author_name", None, Kind.SHORT_TEXT, "Your name", "your name", max_length=120,
-                  required="Please tell us your name.", prefill=Prefill.EDITABLE),
-    CustomerField("author_email", "email_mode", Kind.EMAIL, "Your email", "your email", max_length=254,
-                  required="Please add your email.", private=True, prefill=Prefill.LOCKED),
-    CustomerField("author_title", "title_mode", Kind.SHORT_TEXT, "Your job title", "your job title", max_length=120,
-                  required="Please add your job title."),
-    CustomerField("author_company", "company_mode", Kind.SHORT_TEXT, "Your company", "your company", max_length=120,
-                  required="Please add your company."),
-    CustomerField("author_url", "link_mode", Kind.URL, "A link (your site or profile)", "a link", max_length=200,
-                  required="Please add a link."),
-    CustomerField("avatar", "avatar_mode", Kind.MEDIA, "Your picture", "a picture of yourself",
-                  required="Please add a picture of yourself."),
-    CustomerField("photo", "photo_mode", Kind.MEDIA, "A photo", "a photo", required="Please add a photo."),
-    CustomerField("video", "video_mode", Kind.MEDIA, "A short video", "a video", required="Please add a video."),
+    CustomerField("rating", "rating_mode", Kind.RATING, _("Your rating"), "a star rating",
+                  required=_("Please choose a star rating.")),
+    CustomerField("text", "text_mode", Kind.LONG_TEXT, _("Your testimonial"), "your testimonial",
+                  required=_("Please write a few words.")),
+    CustomerField("author_name", None, Kind.SHORT_TEXT, _("Your name"), "your name", max_length=120,
+                  required=_("Please tell us your name."), prefill=Prefill.EDITABLE),
+    CustomerField("author_email", "email_mode", Kind.EMAIL, _("Your email"), "your email", max_length=254,
+                  required=_("Please add your email."), private=True, prefill=Prefill.LOCKED),
+    CustomerField("author_title", "title_mode", Kind.SHORT_TEXT, _("Your job title"), "your job title", max_length=120,
+                  required=_("Please add your job title.")),
+    CustomerField("author_company", "company_mode", Kind.SHORT_TEXT, _("Your company"), "your company", max_length=120,
+                  required=_("Please add your company.")),
+    CustomerField("author_url", "link_mode", Kind.URL, _("A link (your site or profile)"), "a link", max_length=200,
+                  required=_("Please add a link.")),
+    CustomerField("avatar", "avatar_mode", Kind.MEDIA, _("Your picture"), "a picture of yourself",
+                  required=_("Please add a picture of yourself.")),
+    CustomerField("photo", "photo_mode", Kind.MEDIA, _("A photo"), "a photo", required=_("Please add a photo.")),
+    CustomerField("video", "video_mode", Kind.MEDIA, _("A short video"), "a video", required=_("Please add a video.")),
 )  # fmt: skip
 
 BY_NAME: dict[str, CustomerField] = {field.name: field for field in FIELDS}
 MEDIA_FIELDS: tuple[CustomerField, ...] = tuple(field for field in FIELDS if field.kind == Kind.MEDIA)
 # The fields stored on the testimonial itself, in the order exports and the API list them.
 TESTIMONIAL_FIELDS: tuple[CustomerField, ...] = tuple(field for field in FIELDS if field.kind != Kind.MEDIA)
+
+
+# Characters in an answer to a brand's own question.
+ANSWER_MAX = 1000
+QUESTION_KINDS = {
+    QuestionKind.SHORT_TEXT: Kind.SHORT_TEXT,
+    QuestionKind.LONG_TEXT: Kind.LONG_TEXT,
+    QuestionKind.CHOICE: Kind.CHOICE,
+    QuestionKind.YES_NO: Kind.YES_NO,
+}
+YES, NO = "Yes", "No"  # stored in English, shown translated
 
 
 @dataclass(frozen=True)
@@ -104,10 +126,36 @@ def _prefill(name: str) -> Prefill:
 
 def mode_of(form: CollectionForm, field: CustomerField) -> str:
     """Off, optional or required, for this form."""
-    return FieldMode.REQUIRED if field.mode is None else getattr(form, field.mode)
+    if field.mode is None:
+        return field.preset or FieldMode.REQUIRED
+    return getattr(form, field.mode)
+
+
+def question_field(question: FormQuestion) -> CustomerField:
+    """A brand's question as a customer field; its name is stable while the brand reorders questions."""
+    return CustomerField(
+        name=f"answer_{question.id}",
+        mode=None,
+        kind=QUESTION_KINDS[question.kind],
+        label=question.label,
+        noun=f"an answer to “{question.label}”",
+        max_length=ANSWER_MAX if question.kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT) else None,
+        required=_("Please answer this question."),
+        preset=FieldMode.REQUIRED if question.required else FieldMode.OPTIONAL,
+        choices=tuple(question.choice_list) if question.kind == QuestionKind.CHOICE else (),
+        question=question.id,
+    )
+
+
+def questions(form: CollectionForm) -> list[CustomerField]:
+    """The form's own questions, in the brand's order (one query, or none when prefetched)."""
+    return [question_field(q) for q in form.questions.all()]
 
 
 def asked(form: CollectionForm, known: KnownCustomer | None = None) -> list[CustomerField]:
-    """The fields this form asks for, in page order. A locked value is always shown (read-only)."""
+    """The fields this form asks for, in page order: the brand's questions come right after the text.
+    A locked value is always shown (read-only)."""
     locked = known.locked() if known is not None else {}
-    return [field for field in FIELDS if mode_of(form, field) != FieldMode.OFF or field.name in locked]
+    fields = [field for field in FIELDS if mode_of(form, field) != FieldMode.OFF or field.name in locked]
+    after = next((i + 1 for i, f in enumerate(fields) if f.name == "text"), 1 if fields[0].name == "rating" else 0)
+    return [*fields[:after], *questions(form), *fields[after:]]

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from testimonials.collection.abuse import HONEYPOT_FIELD
-from testimonials.collection.fields import BY_NAME, CustomerField, Kind, KnownCustomer, asked, mode_of
+from testimonials.collection.fields import BY_NAME, NO, YES, CustomerField, Kind, KnownCustomer, asked, mode_of
 from testimonials.collection.submission import MediaUpload, SubmissionData
 from testimonials.collection.uploads import (
     EXPECT,
@@ -27,7 +29,6 @@ from testimonials.media.errors import MediaRejected
 from testimonials.media.sniff import sniff
 from testimonials.models import CollectionForm, FieldMode
 
-ANSWER_MAX = 1000
 REFERRAL_MAX = 16
 # Fields shown with a hint under their label (templates/testimonials/collect/form.html).
 HINTED_FIELDS = {"text", "author_email", "author_url"}
@@ -44,20 +45,54 @@ class AcceptedMedia:
     session: UploadSession | None = None
 
 
+class _Counted(forms.CharField):
+    """Text whose input carries no maxlength: browsers silently cut pasted text at it. The page counts
+    with data-maxlength instead (collect.js), and the server says how much is over."""
+
+    def __init__(self, *, max_length: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.limit = max_length
+        self.widget.attrs["dir"] = "auto"  # Arabic or Hebrew typed here runs right to left
+        if max_length:
+            self.widget.attrs["data-maxlength"] = str(max_length)
+
+    def validate(self, value):
+        super().validate(value)
+        if self.limit and value and len(value) > self.limit:
+            count = len(value)
+            raise ValidationError(
+                ngettext(
+                    "Please keep it under %(limit)d characters: it has %(count)d, %(over)d too many.",
+                    "Please keep it under %(limit)d characters: it has %(count)d, %(over)d too many.",
+                    count - self.limit,
+                )
+                % {"limit": self.limit, "count": count, "over": count - self.limit},
+                code="max_length",
+            )
+
+
 def _rating(spec: CustomerField, cf: CollectionForm, required: bool) -> forms.Field:
     return forms.TypedChoiceField(
         label=spec.label,
-        choices=[(str(n), f"{n} star{'s' if n > 1 else ''}") for n in range(1, 6)],
+        choices=[(str(n), ngettext("%(n)d star", "%(n)d stars", n) % {"n": n}) for n in range(1, 6)],
         coerce=int,
         required=required,
         empty_value=None,
         widget=forms.RadioSelect,
-        error_messages={"required": spec.required, "invalid_choice": "Please choose between 1 and 5 stars."},
+        error_messages={"required": spec.required, "invalid_choice": _("Please choose between 1 and 5 stars.")},
     )
 
 
 def _long_text(spec: CustomerField, cf: CollectionForm, required: bool) -> forms.Field:
-    return forms.CharField(
+    if spec.question is not None:
+        return _Counted(
+            label=spec.label,
+            required=required,
+            max_length=spec.max_length,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            error_messages={"required": spec.required},
+        )
+    return _Counted(
         label=spec.label,
         required=required,
         min_length=cf.text_min_length or None,
@@ -65,23 +100,28 @@ def _long_text(spec: CustomerField, cf: CollectionForm, required: bool) -> forms
         widget=forms.Textarea(attrs={"rows": 6}),
         error_messages={
             "required": spec.required,
-            "min_length": f"Please write at least {cf.text_min_length} characters.",
-            "max_length": f"Please keep it under {cf.text_max_length} characters.",
+            "min_length": _("Please write at least %(limit)d characters.") % {"limit": cf.text_min_length},
         },
     )
 
 
 def _short_text(spec: CustomerField, cf: CollectionForm, required: bool) -> forms.Field:
-    field_class = forms.EmailField if spec.kind == Kind.EMAIL else forms.CharField
-    return field_class(
+    if spec.kind == Kind.EMAIL:
+        return forms.EmailField(
+            label=spec.label,
+            required=required,
+            max_length=spec.max_length,
+            error_messages={
+                "required": spec.required,
+                "invalid": _("Please enter an email address like name@example.com."),
+                "max_length": _("Please keep this shorter."),
+            },
+        )
+    return _Counted(
         label=spec.label,
         required=required,
         max_length=spec.max_length,
-        error_messages={
-            "required": spec.required,
-            "invalid": "Please enter an email address like name@example.com.",
-            "max_length": "Please keep this shorter.",
-        },
+        error_messages={"required": spec.required},
     )
 
 
@@ -92,7 +132,27 @@ def _url(spec: CustomerField, cf: CollectionForm, required: bool) -> forms.Field
         max_length=spec.max_length,
         assume_scheme="https",
         validators=[_https_only],
-        error_messages={"required": spec.required, "invalid": "Please enter a web address."},
+        error_messages={"required": spec.required, "invalid": _("Please enter a web address.")},
+    )
+
+
+def _choice(spec: CustomerField, cf: CollectionForm, required: bool) -> forms.Field:
+    return forms.ChoiceField(
+        label=spec.label,
+        required=required,
+        choices=[(choice, choice) for choice in spec.choices],
+        widget=forms.RadioSelect,
+        error_messages={"required": spec.required, "invalid_choice": _("Please pick one of the choices.")},
+    )
+
+
+def _yes_no(spec: CustomerField, cf: CollectionForm, required: bool) -> forms.Field:
+    return forms.ChoiceField(
+        label=spec.label,
+        required=required,
+        choices=[(YES, _("Yes")), (NO, _("No"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": spec.required, "invalid_choice": _("Please answer yes or no.")},
     )
 
 
@@ -102,12 +162,14 @@ _FIELD_BUILDERS = {
     Kind.SHORT_TEXT: _short_text,
     Kind.EMAIL: _short_text,
     Kind.URL: _url,
+    Kind.CHOICE: _choice,
+    Kind.YES_NO: _yes_no,
 }
 
 
 def _https_only(value: str) -> None:
     if value and not value.lower().startswith("https://"):
-        raise ValidationError("Please use a link that starts with https://.")
+        raise ValidationError(_("Please use a link that starts with https://."))
 
 
 class TestimonialForm(forms.Form):
@@ -117,10 +179,10 @@ class TestimonialForm(forms.Form):
 
     token = forms.CharField(widget=forms.HiddenInput, required=False)
     ref = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-    author_name = forms.CharField(
+    author_name = _Counted(
         label=BY_NAME["author_name"].label,
         max_length=BY_NAME["author_name"].max_length,
-        error_messages={"required": BY_NAME["author_name"].required, "max_length": "Please keep your name shorter."},
+        error_messages={"required": BY_NAME["author_name"].required},
     )
 
     def __init__(
@@ -136,7 +198,10 @@ class TestimonialForm(forms.Form):
         self.upload_refusals = upload_refusals or {}
         self.accepted_media: dict[str, AcceptedMedia] = {}
         self.known = known
-        for spec in asked(cf, known):
+        specs = asked(cf, known)
+        # The brand's own questions (fields.questions), asked right under the testimonial.
+        self.questions = [spec for spec in specs if spec.question is not None]
+        for spec in specs:
             if spec.name == "author_name":
                 continue  # declared on the class: every form asks for it
             required = mode_of(cf, spec) == FieldMode.REQUIRED
@@ -144,26 +209,16 @@ class TestimonialForm(forms.Form):
                 self._add_media_field(spec)
             else:
                 self.fields[spec.name] = _FIELD_BUILDERS[spec.kind](spec, cf, required)
-            if spec.name == "text":
-                # The form's custom questions sit right under the testimonial.
-                for index, prompt in enumerate(cf.prompts or []):
-                    self.fields[f"answer_{index}"] = forms.CharField(
-                        label=str(prompt),
-                        required=False,
-                        max_length=ANSWER_MAX,
-                        widget=forms.Textarea(attrs={"rows": 3}),
-                        error_messages={"max_length": f"Please keep this answer under {ANSWER_MAX} characters."},
-                    )
         self.fields["consent_given"] = forms.BooleanField(
             label=cf.consent_text,
             required=True,
-            error_messages={"required": "Please agree to share your testimonial before sending it."},
+            error_messages={"required": _("Please agree to share your testimonial before sending it.")},
         )
         if cf.marketing_consent_text:
             self.fields["marketing_consent"] = forms.BooleanField(label=cf.marketing_consent_text, required=False)
         self.fields[HONEYPOT_FIELD] = forms.CharField(required=False, label="Leave this empty")
         # Page order, so the error summary lists problems top to bottom.
-        self.order_fields(["rating", "text", *[f"answer_{i}" for i in range(len(cf.prompts or []))], "author_name"])
+        self.order_fields(["rating", "text", *[spec.name for spec in self.questions], "author_name"])
         if known is not None:
             self._fill_in(known)
 
@@ -186,7 +241,7 @@ class TestimonialForm(forms.Form):
             label=spec.label,
             required=False,  # may arrive as a kept or resumable upload instead; checked in clean()
             widget=forms.ClearableFileInput(attrs={"accept": accept}),
-            error_messages={"invalid": "Please choose a file.", "empty": "The file is empty."},
+            error_messages={"invalid": _("Please choose a file."), "empty": _("The file is empty.")},
         )
         self.fields[f"{spec.name}_upload"] = forms.CharField(widget=forms.HiddenInput, required=False, max_length=60)
 
@@ -287,10 +342,10 @@ class TestimonialForm(forms.Form):
         )
 
     def answers(self) -> list[dict]:
-        prompts = self.collection_form.prompts or []
+        """Each answered question: its id (for the service's checks), its wording and the answer."""
         out = []
-        for index, prompt in enumerate(prompts):
-            answer = (self.cleaned_data.get(f"answer_{index}") or "").strip()
+        for spec in self.questions:
+            answer = (self.cleaned_data.get(spec.name) or "").strip()
             if answer:
-                out.append({"prompt": str(prompt), "answer": answer})
+                out.append({"question": spec.question, "prompt": str(spec.label), "answer": answer})
         return out

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from testimonials import queue
-from testimonials.collection.fields import BY_NAME, FIELDS, Kind, KnownCustomer, mode_of
+from testimonials.collection.fields import BY_NAME, FIELDS, NO, YES, Kind, KnownCustomer, mode_of, questions
 from testimonials.errors import ApplicationError
 from testimonials.lifecycle.events import record
 from testimonials.models import CollectionForm, EventType, FieldMode, MediaAsset, Testimonial
@@ -86,11 +86,41 @@ def _check_against_form(form: CollectionForm, data: SubmissionData) -> None:
             raise ApplicationError(f"This form does not ask for {spec.noun}.", field=spec.name)
         if spec.max_length and isinstance(value, str) and len(value.strip()) > spec.max_length:
             raise ApplicationError(f"Please keep {spec.noun} under {spec.max_length} characters.", field=spec.name)
+    _check_answers(form, data.answers)
     text = data.text.strip()
     if text and len(text) < form.text_min_length:
         raise ApplicationError(f"Please write at least {form.text_min_length} characters.", field="text")
     if len(text) > form.text_max_length:
         raise ApplicationError(f"Please keep it under {form.text_max_length} characters.", field="text")
+
+
+def _check_answers(form: CollectionForm, answers: list[dict]) -> None:
+    """The brand's own questions: required ones answered, choices among the choices, lengths kept.
+
+    An answer to a question the brand removed while the page was open is kept as it was written.
+    """
+    given = {a.get("question"): str(a.get("answer") or "").strip() for a in answers if isinstance(a, dict)}
+    for spec in questions(form):
+        answer = given.get(spec.question, "")
+        if not answer:
+            if mode_of(form, spec) == FieldMode.REQUIRED:
+                raise ApplicationError(str(spec.required), field=spec.name)
+            continue
+        if spec.kind == Kind.CHOICE and answer not in spec.choices:
+            raise ApplicationError("Please pick one of the choices.", field=spec.name)
+        if spec.kind == Kind.YES_NO and answer not in (YES, NO):
+            raise ApplicationError("Please answer yes or no.", field=spec.name)
+        if spec.max_length and len(answer) > spec.max_length:
+            raise ApplicationError(f"Please keep this answer under {spec.max_length} characters.", field=spec.name)
+
+
+def _stored_answers(answers: list[dict]) -> list[dict]:
+    """What the testimonial keeps of each answer: the question as it was worded, and the answer."""
+    return [
+        {"prompt": str(a.get("prompt") or ""), "answer": str(a.get("answer") or "").strip()}
+        for a in answers
+        if isinstance(a, dict) and str(a.get("answer") or "").strip()
+    ]
 
 
 def testimonial_submit(*, form: CollectionForm, data: SubmissionData) -> Testimonial:
@@ -171,7 +201,7 @@ def _build(form: CollectionForm, data: SubmissionData) -> Testimonial:
         author_url=data.author_url.strip(),
         rating=data.rating,
         text=data.text.strip(),
-        answers=data.answers,
+        answers=_stored_answers(data.answers),
         consent_given=True,
         consent_text=form.consent_text,
         consented_at=now,

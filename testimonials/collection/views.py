@@ -14,6 +14,10 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -58,17 +62,82 @@ def embeddable(response: HttpResponse, form: CollectionForm) -> HttpResponse:
     return response
 
 
+def page_language(request: HttpRequest, form: CollectionForm) -> str:
+    """The form's own language, or else the visitor's (Accept-Language; no cookie is ever set)."""
+    return form.language or translation.get_language_from_request(request)
+
+
+def in_page_language(response_for):
+    """Render a customer page in its language, saying which (and that it varies) in the headers."""
+
+    def wrapped(request: HttpRequest, form: CollectionForm, *args, **kwargs) -> HttpResponse:
+        language = page_language(request, form)
+        with translation.override(language):
+            response = response_for(request, form, *args, **kwargs)
+        response.headers["Content-Language"] = language
+        if not form.language:
+            patch_vary_headers(response, ["Accept-Language"])
+        return response
+
+    return wrapped
+
+
+def js_strings() -> dict[str, str]:
+    """What collect.js says, in the page's language ({placeholders} are filled in by the script)."""
+    return {
+        "characters": _("{n} / {max} characters"),
+        "characters_no_max": _("{n} characters"),
+        "at_least": _("(at least {min})"),
+        "over": _("{over} characters over the limit: please shorten it."),
+        "uploading": _("Uploading your video…"),
+        "retrying": _("Connection lost. Retrying from {pct}%…"),
+        "ready": _("Your video is ready ✓"),
+        "upload_not_started": _("The upload could not start."),
+        "upload_refused": _("The upload was refused."),
+        "upload_expired": _("The upload expired."),
+        "camera_denied": _(
+            "Camera access was denied. To record here, allow the camera and microphone in your browser's site "
+            "settings and press Record again. Or upload a video file below."
+        ),
+        "camera_missing": _("We could not find a camera or microphone. You can upload a video file below instead."),
+        "camera_busy": _(
+            "Your camera is being used by another app. Close it and press Record again, or upload a video file below."
+        ),
+        "camera_failed": _("Your camera could not be started. You can upload a video file below instead."),
+        "no_recording": _("Recording is not available in this browser: upload a video file instead."),
+        "asking_camera": _("Asking for your camera…"),
+        "countdown": _("Recording starts in 3 seconds. You have up to {time}."),
+        "recording": _("Recording. Press Stop when you are done."),
+        "video_too_big": _("This video is larger than {mb} MB. Please choose a shorter or smaller one."),
+        "file_too_big": _("This file is larger than {mb} MB. Please choose a smaller one."),
+        "selected": _("Selected: {name}"),
+        "stop_first": _("Please stop the recording first."),
+        "finishing": _("Finishing your video upload…"),
+        "sending": _("Sending…"),
+        "unreachable": _("We could not reach the server. Your testimonial is still here: press Send again."),
+        "trying_again": _("Connection lost. Trying again…"),
+        "robot_check": _("Checking that you are not a robot…"),
+        "copied": _("Link copied ✓"),
+        "step": _("Step {n} of {total}: {name}"),
+    }
+
+
 def _media_limits(form: CollectionForm) -> dict[str, int]:
     return {kind: kind_limit(kind) for kind in MEDIA_KINDS if mode_of(form, BY_NAME[kind]) != FieldMode.OFF}
 
 
 def _page_context(request: HttpRequest, form: CollectionForm, **extra) -> dict:
     brand = form.brand
+    accent = form.accent_color or brand.accent_color
+    background = form.background_color or "#f6f7f9"
     return {
         "collection_form": form,
         "brand": brand,
-        "accent": brand.accent_color,
-        "on_accent": text_colour_on(brand.accent_color),
+        "logo": form.logo or brand.logo,
+        "accent": accent,
+        "on_accent": text_colour_on(accent),
+        "background": background,
+        "on_background": text_colour_on(background),
         "embedded": request.GET.get("embed") == "1",
         **extra,
     }
@@ -87,11 +156,13 @@ def _render_form(
     if bound is None:
         referral = request.GET.get(REFERRAL_PARAM) or request.GET.get("ref") or ""
         bound = TestimonialForm(collection_form=form, initial={"ref": referral[:16]}, known=known)
-    fields = bound.fields
     bound.describe_fields()
     text_hint = ""
     if form.text_min_length:
-        text_hint = f"At least {form.text_min_length} characters, up to {form.text_max_length}."
+        text_hint = _("At least %(min)d characters, up to %(max)d.") % {
+            "min": form.text_min_length,
+            "max": form.text_max_length,
+        }
     context = _page_context(
         request,
         form,
@@ -99,13 +170,15 @@ def _render_form(
         token=token or abuse.form_token_issue(form_id=form.id),
         notice=notice,
         kept=bound.kept_media() if bound.is_bound else {},
-        prompt_fields=[bound[name] for name in fields if name.startswith("answer_")],
+        question_fields=[bound[spec.name] for spec in bound.questions],
+        button_text=form.button_text or _("Send my testimonial"),
         limits={kind: limit // (1024 * 1024) for kind, limit in _media_limits(form).items()},
         limits_bytes=_media_limits(form),
         chunk_bytes=min(CHUNK_MAX_BYTES, 2 * 1024 * 1024),
         honeypot=abuse.HONEYPOT_FIELD,
         text_hint=text_hint,
         captcha=abuse.captcha_verifier(),
+        js_strings=js_strings(),
     )
     response = render(request, "testimonials/collect/form.html", context, status=status)
     return embeddable(response, form)
@@ -124,11 +197,13 @@ def _too_many(
     except abuse.TokenProblem:
         token = ""
     minutes = max(1, round(retry_after / 60))
-    notice = (
+    notice = ngettext(
         "Thank you for your enthusiasm! We received several testimonials from your connection in a short "
-        f"time, so we are pausing new ones. Your text is still here: please send it again in about {minutes} "
-        f"minute{'s' if minutes != 1 else ''}."
-    )
+        "time, so we are pausing new ones. Your text is still here: please send it again in about %(n)d minute.",
+        "Thank you for your enthusiasm! We received several testimonials from your connection in a short "
+        "time, so we are pausing new ones. Your text is still here: please send it again in about %(n)d minutes.",
+        minutes,
+    ) % {"n": minutes}
     response = _render_form(request, form, bound, token=token or None, status=429, notice=notice)
     response.headers["Retry-After"] = str(retry_after)
     return response
@@ -156,9 +231,11 @@ def collect_form(request: HttpRequest, brand_slug: str, form_slug: str) -> HttpR
     return collect_page(request, form)
 
 
+@in_page_language
 def collect_page(request: HttpRequest, form: CollectionForm, *, known: KnownCustomer | None = None) -> HttpResponse:
-    """The form page, shown (GET) or sent (POST). A signed link that vouches for the customer (an
-    invitation, testimonials/invitations/views.py) passes `known`: its fields come prefilled and locked."""
+    """The form page, shown (GET) or sent (POST), in its language. A signed link that vouches for the
+    customer (an invitation, testimonials/invitations/views.py) passes `known`: its fields come
+    prefilled and locked."""
     if request.method != "POST":
         return _render_form(request, form, known=known)
     return _submit(request, form, known)
@@ -206,7 +283,7 @@ def _guard(request: HttpRequest, form: CollectionForm, known: KnownCustomer | No
         declared = 0
     if declared > sum(limits.values()) + FORM_OVERHEAD_BYTES:
         # Refused before reading a byte of it; nothing could be parsed, so nothing can be kept.
-        notice = "Your files are too large to send. Please choose smaller ones."
+        notice = _("Your files are too large to send. Please choose smaller ones.")
         return _render_form(request, form, status=413, notice=notice, known=known)
     # Read by LimitedUploadHandler while the body streams in.
     request.upload_limits = limits
@@ -247,7 +324,7 @@ def _validate(request: HttpRequest, form: CollectionForm, known: KnownCustomer |
     if verifier is not None:
         try:
             if not verifier.verify(request):
-                return _invalid(request, form, bound, token=token_text, notice="Please complete the check below.")
+                return _invalid(request, form, bound, token=token_text, notice=_("Please complete the check below."))
         except abuse.CaptchaUnavailable:
             # Keep the testimonial but never publish it without a person looking at it.
             flags.append(
@@ -305,17 +382,25 @@ def share_url(target: str, referral_code: str) -> str:
 @require_safe
 def collect_thanks(request: HttpRequest, brand_slug: str, form_slug: str) -> HttpResponse:
     form = collection_form_get_public(brand_slug=brand_slug, form_slug=form_slug)
+    return _thanks(request, form)
+
+
+@in_page_language
+def _thanks(request: HttpRequest, form: CollectionForm) -> HttpResponse:
     share = None
     code = request.GET.get("r", "")[:16]
     website = form.brand.website
     if code and website and testimonial_referral_code_exists(code=code, form=form):
         url = share_url(website, code)
-        text = f"I just left a testimonial for {form.brand.name}. Check them out:"
+        text = _("I just left a testimonial for %(brand)s. Check them out:") % {"brand": form.brand.name}
         share = {
             "url": url,
             "x": f"https://x.com/intent/post?text={quote(text)}&url={quote(url, safe='')}",
             "linkedin": f"https://www.linkedin.com/sharing/share-offsite/?url={quote(url, safe='')}",
             "facebook": f"https://www.facebook.com/sharer/sharer.php?u={quote(url, safe='')}",
         }
-    response = render(request, "testimonials/collect/thanks.html", _page_context(request, form, share=share))
+    context = _page_context(
+        request, form, share=share, moderated=not form.brand.auto_approve, sent=bool(code), js_strings=js_strings()
+    )
+    response = render(request, "testimonials/collect/thanks.html", context)
     return embeddable(response, form)

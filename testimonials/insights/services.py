@@ -19,7 +19,7 @@ from testimonials.moderation import sentiment, topics
 from testimonials.moderation.rules import redact
 from testimonials.selectors import brand_ids_user_can_edit, user_can_edit_brand
 from testimonials.services.brands import tag_save
-from testimonials.services.decisions import BulkResult, testimonial_edit, testimonials_add_tags
+from testimonials.services.decisions import BulkResult, testimonials_add_tags
 
 # Rows one reading-again task handles before it enqueues the next: a brand of 100,000 testimonials
 # is read again in bounded steps, each well inside the task time limit.
@@ -168,18 +168,3 @@ def _tag_for_topic(*, brand_id: int, code: str, actor) -> Tag:
     if tag is None:
         tag = tag_save(tag=Tag(brand_id=brand_id, name=label[:60], slug=slug), actor=actor, created=True)
     return tag
-
-
-def testimonial_choose_highlight(*, testimonial: Testimonial, actor, highlight: str) -> Testimonial:
-    """Make one of the testimonial's quotable sentences its highlight (a person's choice over the automatic
-    one). Only the customer's own sentences may be chosen here: editing words is the workspace's business."""
-    text = testimonial.public_text or testimonial.text
-    if highlight.strip() not in {redact(c) for c in sentiment.highlight_candidates(text, limit=20)}:
-        raise ApplicationError("Choose one of the testimonial's quotable sentences.", field="highlight")
-    return testimonial_edit(
-        testimonial=testimonial,
-        actor=actor,
-        public_text=testimonial.public_text or redact(testimonial.text),
-        highlight=highlight,
-        note="Chose the highlight among the testimonial's quotable sentences.",
-    )

@@ -29,11 +29,17 @@ MAX_IMAGE_SIDE = 16_384
 # Rendition boxes (width, height) in CSS-pixel-doubled sizes the widgets and admin use:
 # avatar: 192x192 square crop (shown at 32-96 px); card: fits 640x800 (walls, carousels, admin
 # previews); full: fits 1600x1600 (lightbox). Never upscaled.
-SIZES: dict[str, tuple[int, int]] = {"avatar": (192, 192), "card": (640, 800), "full": (1600, 1600)}
+SIZES: dict[str, tuple[int, int]] = {
+    "avatar": (192, 192),
+    "card": (640, 800),
+    "full": (1600, 1600),
+    "logo": (640, 240),  # a brand's or form's logo, shown 40-48 px high
+}
 RENDITIONS_BY_KIND: dict[str, tuple[str, ...]] = {
     "photo": ("card", "full"),
     "avatar": ("avatar",),
     "poster": ("full",),  # renamed "poster" by the video pipeline
+    "logo": ("logo",),
 }
 JPEG_QUALITY = 82
 WEBP_QUALITY = 80

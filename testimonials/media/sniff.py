@@ -14,6 +14,11 @@ from typing import IO
 from testimonials.media.errors import MediaRejected
 
 ACCEPTED_SUMMARY = "Please send a JPEG, PNG or WebP photo, or an MP4, MOV or WebM video."
+# What a field expecting one kind accepts: a photo field never suggests a video format.
+EXPECTED_SUMMARY = {
+    "image": "Please send a JPEG, PNG or WebP photo.",
+    "video": "Please send an MP4, MOV or WebM video.",
+}
 
 # ISO-BMFF major brands that are pictures or sound, not video.
 _IMAGE_BRANDS = {brand.encode() for brand in "heic heix hevc hevx heim heis hevm hevs mif1 msf1 avif avis".split()}
@@ -107,6 +112,16 @@ def sniff(source: str | Path | IO[bytes], *, expect: str | None = None) -> Sniff
     `expect` ("image" or "video") refuses a real file of the other kind with a clear reason.
     A file object is read from its start and left at the position it had.
     """
+    try:
+        return _sniff(source, expect=expect)
+    except MediaRejected as refused:
+        if expect in EXPECTED_SUMMARY and ACCEPTED_SUMMARY in refused.reason:
+            reason = refused.reason.replace(ACCEPTED_SUMMARY, EXPECTED_SUMMARY[expect])
+            raise MediaRejected(reason, code=refused.code, field=refused.field) from None
+        raise
+
+
+def _sniff(source: str | Path | IO[bytes], *, expect: str | None) -> Sniffed:
     head = _read_head(source)
     if not head:
         raise MediaRejected("The file is empty.", code="empty")

@@ -6,9 +6,16 @@ through a service (`testimonials.services` and each domain's own), every non-tri
 imported at the bottom so that Django registers them.
 """
 
-from testimonials.models.base import HEX_COLOUR, TimeStamped, https_only, new_public_id, new_referral_code
+from testimonials.models.base import (
+    HEX_COLOUR,
+    TimeStamped,
+    https_only,
+    new_public_id,
+    new_referral_code,
+    valid_origins,
+)
 from testimonials.models.brands import ApiKey, Brand, Membership, Tag
-from testimonials.models.collection import CollectionForm, FieldMode
+from testimonials.models.collection import LANGUAGE_CHOICES, CollectionForm, FieldMode, FormQuestion, QuestionKind
 from testimonials.models.testimonials import (
     NEEDS_HUMAN_STATES,
     WIDGET_STATES,
@@ -25,10 +32,12 @@ from testimonials.models.widgets import Widget, WidgetPick
 from testimonials.lifecycle.models import AuditEvent, EventType, OutboxEntry, OutboxReceipt  # isort: skip
 from testimonials.insights.models import BrandTopic, TopicReread  # isort: skip
 from testimonials.invitations import models as invitation_models  # noqa: F401  isort: skip
+from testimonials.widgets.models import WidgetBlockedOrigin  # isort: skip
 
 __all__ = [
-    "HEX_COLOUR", "NEEDS_HUMAN_STATES", "WIDGET_STATES", "ApiKey", "AuditEvent", "Brand", "BrandTopic",
-    "CollectionForm", "ContentFingerprint", "EventType", "FieldMode", "MediaAsset", "Membership", "OutboxEntry",
-    "OutboxReceipt", "Tag", "Testimonial", "TestimonialQuerySet", "TestimonialState", "TimeStamped", "TopicReread",
-    "Widget", "WidgetPick", "https_only", "new_public_id", "new_referral_code", "testimonial_flagged_expression",
+    "HEX_COLOUR", "LANGUAGE_CHOICES", "NEEDS_HUMAN_STATES", "WIDGET_STATES", "ApiKey", "AuditEvent", "Brand",
+    "BrandTopic", "CollectionForm", "ContentFingerprint", "EventType", "FieldMode", "FormQuestion", "MediaAsset",
+    "Membership", "OutboxEntry", "OutboxReceipt", "QuestionKind", "Tag", "Testimonial", "TestimonialQuerySet",
+    "TestimonialState", "TimeStamped", "TopicReread", "Widget", "WidgetBlockedOrigin", "WidgetPick", "https_only",
+    "new_public_id", "new_referral_code", "testimonial_flagged_expression", "valid_origins",
 ]  # fmt: skip

@@ -9,6 +9,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from testimonials.security import OriginError, origin_normalise
+
 HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #4f46e5.")
 
 
@@ -16,6 +18,19 @@ def https_only(value: str) -> None:
     """Customer-given links are shown on other people's sites: only https is safe to link."""
     if value and not value.lower().startswith("https://"):
         raise ValidationError("Links must start with https://.")
+
+
+def valid_origins(value) -> None:
+    """Allowed sites are stored as the origins browsers compare; anything else would be silently ignored."""
+    if not isinstance(value, list):
+        raise ValidationError("Give a list of site addresses.")
+    for entry in value:
+        try:
+            normal = origin_normalise(str(entry))
+        except OriginError as error:
+            raise ValidationError(error.message) from None
+        if normal != entry:
+            raise ValidationError(f"Store {entry!r} as {normal!r}: the origin browsers compare.")
 
 
 def text_colour_on(hex_colour: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from testimonials.models.base import HEX_COLOUR, TimeStamped, https_only
+from testimonials.models.base import HEX_COLOUR, TimeStamped, https_only, valid_origins
 
 
 class Brand(TimeStamped):
@@ -17,7 +17,7 @@ class Brand(TimeStamped):
     accent_color = models.CharField(max_length=7, default="#4f46e5", validators=[HEX_COLOUR])
     website = models.URLField(blank=True, validators=[https_only])
     # Origins (https://shop.example.com) allowed to frame forms and widgets of this brand.
-    allowed_domains = models.JSONField(default=list, blank=True)
+    allowed_domains = models.JSONField(default=list, blank=True, validators=[valid_origins])
     # Moderation policy. There is deliberately no rating-based option (FTC 16 CFR 465).
     auto_approve = models.BooleanField(
         default=False, help_text="Publish testimonials automatically when nothing is flagged."

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from testimonials.models.base import TimeStamped
+from testimonials.models.base import HEX_COLOUR, TimeStamped
 from testimonials.models.brands import Brand
+
+# The languages Vouch's customer pages and widget chrome are translated into (locale/); settings.LANGUAGES
+# lists the same codes, and a test fails when the two drift.
+LANGUAGE_CHOICES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("pt", "Português"),
+    ("ja", "日本語"),
+    ("ar", "العربية"),
+]
 
 
 class FieldMode(models.TextChoices):
@@ -23,8 +36,14 @@ class CollectionForm(TimeStamped):
     slug = models.SlugField(max_length=60)
     title = models.CharField(max_length=160)
     intro = models.TextField(blank=True)
-    # Custom questions shown above the text box: ["What did you try before us?", ...].
-    prompts = models.JSONField(default=list, blank=True)
+    # Custom questions are FormQuestion rows (form.questions), read through collection/fields.py.
+    language = models.CharField(
+        max_length=8,
+        choices=[("", "The visitor's browser language"), *LANGUAGE_CHOICES],
+        blank=True,
+        default="",
+        help_text="The language of the page's own text (labels, buttons, messages). Your questions are shown as typed.",
+    )
 
     rating_mode = models.CharField(max_length=10, choices=FieldMode.choices, default=FieldMode.REQUIRED)
     text_mode = models.CharField(max_length=10, choices=FieldMode.choices, default=FieldMode.REQUIRED)
@@ -50,6 +69,16 @@ class CollectionForm(TimeStamped):
     thank_you_message = models.TextField(default="Thank you! Your testimonial means a lot to us.")
     is_active = models.BooleanField(default=True)
 
+    # Branding: empty means the brand's own logo and accent, and Vouch's light background.
+    logo = models.ImageField(upload_to="forms/logos/", blank=True, help_text="Empty: the brand's logo.")
+    accent_color = models.CharField(
+        max_length=7, blank=True, validators=[HEX_COLOUR], help_text="Buttons and stars. Empty: the brand's accent."
+    )
+    background_color = models.CharField(
+        max_length=7, blank=True, validators=[HEX_COLOUR], help_text="The page behind the form. Empty: light grey."
+    )
+    button_text = models.CharField(max_length=60, blank=True, help_text='Empty: "Send my testimonial".')
+
     class Meta:
         ordering = ["brand", "title"]
         constraints = [
@@ -61,3 +90,39 @@ class CollectionForm(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.brand.slug}/{self.slug}"
+
+
+class QuestionKind(models.TextChoices):
+    """The kinds of custom question; collection/fields.py has a field builder for each (a test checks it)."""
+
+    SHORT_TEXT = "short_text", "Short text"
+    LONG_TEXT = "long_text", "Long text"
+    CHOICE = "choice", "Choice (pick one)"
+    YES_NO = "yes_no", "Yes or no"
+
+
+class FormQuestion(models.Model):
+    """A brand's own question on a form, typed, ordered and optionally required."""
+
+    form = models.ForeignKey(CollectionForm, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    label = models.CharField(max_length=300, verbose_name="question")
+    kind = models.CharField(max_length=12, choices=QuestionKind.choices, default=QuestionKind.LONG_TEXT)
+    required = models.BooleanField(default=False)
+    choices = models.TextField(blank=True, help_text="For a choice question: one choice per line.")
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+    def clean(self) -> None:
+        if self.kind == QuestionKind.CHOICE and len(self.choice_list) < 2:
+            raise ValidationError({"choices": "A choice question needs at least two choices, one per line."})
+        if self.kind != QuestionKind.CHOICE and self.choice_list:
+            raise ValidationError({"choices": "Only a choice question has choices: empty this box or change its type."})

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from testimonials.models.base import HEX_COLOUR, TimeStamped, new_public_id
+from testimonials.models.base import HEX_COLOUR, TimeStamped, new_public_id, valid_origins
 from testimonials.models.brands import Brand, Tag
-from testimonials.models.collection import CollectionForm
+from testimonials.models.collection import LANGUAGE_CHOICES, CollectionForm
 from testimonials.models.testimonials import Testimonial
 
 
@@ -25,7 +25,8 @@ class Widget(TimeStamped):
     class Theme(models.TextChoices):
         LIGHT = "light", "Light"
         DARK = "dark", "Dark"
-        AUTO = "auto", "Follow the visitor's system"
+        # The widget reads the page it sits on (embed.js) and turns dark on a dark page.
+        AUTO = "auto", "Match the host page"
 
     class Selection(models.TextChoices):
         RULES = "rules", "By rules"
@@ -55,20 +56,28 @@ class Widget(TimeStamped):
     # A topic code (moderation/topics.py or the brand's own): "show what people say about support".
     filter_topic = models.CharField(max_length=60, blank=True)
     filter_featured = models.BooleanField(default=False)
+    # A display rule, never a moderation one: the widget is then labelled "Selected testimonials",
+    # and its rating summary still counts every eligible review (FTC 16 CFR 465).
+    min_rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
     max_items = models.PositiveSmallIntegerField(default=12, validators=[MinValueValidator(1), MaxValueValidator(100)])
     order = models.CharField(max_length=10, choices=Order.choices, default=Order.FEATURED)
 
-    theme = models.CharField(max_length=5, choices=Theme.choices, default=Theme.AUTO)
+    theme = models.CharField(max_length=5, choices=Theme.choices, default=Theme.LIGHT)
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")
     accent_color = models.CharField(max_length=7, blank=True, validators=[HEX_COLOUR])
     corner_radius = models.PositiveSmallIntegerField(default=12, validators=[MaxValueValidator(32)])
     # Empty: the brand's allowed domains.
-    allowed_domains = models.JSONField(default=list, blank=True)
+    allowed_domains = models.JSONField(default=list, blank=True, validators=[valid_origins])
     schema_kind = models.CharField(max_length=10, choices=SchemaKind.choices, blank=True, default="")
     schema_item_name = models.CharField(max_length=200, blank=True)
 
     published_version = models.CharField(max_length=64, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     publish_requested_at = models.DateTimeField(null=True, blank=True)
+    # The first-run checklist's "snippet copied" (the admin's Copy button).
+    snippet_copied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["brand", "name"]

@@ -29,6 +29,12 @@ RATING_CODES = flag_codes.RATING_CODES
 
 REPEATED_CHAR_RUN = 6
 REPEATED_WORD_RUN = 4
+# A phrase of up to REPETITION_MAX_WORDS words repeated at least REPETITION_MIN_TIMES times and
+# covering REPETITION_SHARE of the words: "Great coffee. " pasted to fill 2,000 characters.
+REPETITION_MAX_WORDS = 8
+REPETITION_MIN_TIMES = 3
+REPETITION_MIN_WORDS = 12
+REPETITION_SHARE = 0.6
 SHOUTING_MIN_LETTERS = 20
 SHOUTING_UPPER_SHARE = 0.7
 MISMATCH_MIN_RATING = 4
@@ -127,6 +133,7 @@ def check(
         )
     flags += _spam_phrases(text, advertises=bool(links or emails or phones))
     flags += _repeated(text)
+    flags += _repetitive(text)
     flags += _shouting(text)
     flags += _gibberish(text)
     if emails:
@@ -188,6 +195,50 @@ def _repeated(text: str) -> list[Flag]:
             f'Repeats characters or words unusually ("{shown}"), a common spam signal.',
             HOLD,
             tuple(found),
+        )
+    ]
+
+
+def repeated_phrase(text: str) -> tuple[str, float] | None:
+    """The phrase repeated over most of the text, and the share of words it covers; None for honest text.
+
+    Linear: one pass over the words per phrase length (1 to REPETITION_MAX_WORDS), counting each
+    phrase in a dict; a text of n words costs at most 8n dictionary updates.
+    """
+    tokens = _ANY_WORD.findall(text.lower())
+    if len(tokens) < REPETITION_MIN_WORDS:
+        return None
+    best: tuple[float, tuple[str, ...]] | None = None
+    for size in range(1, REPETITION_MAX_WORDS + 1):
+        counts: dict[tuple[str, ...], int] = {}
+        last_end: dict[tuple[str, ...], int] = {}
+        # Non-overlapping occurrences, so "a a a a" counts twice for "a a", not three times.
+        for start in range(len(tokens) - size + 1):
+            phrase = tuple(tokens[start : start + size])
+            if last_end.get(phrase, -1) <= start:
+                counts[phrase] = counts.get(phrase, 0) + 1
+                last_end[phrase] = start + size
+        phrase, times = max(counts.items(), key=lambda pair: pair[1], default=((), 0))
+        share = times * size / len(tokens)
+        if times >= REPETITION_MIN_TIMES and share >= REPETITION_SHARE and (best is None or share > best[0] + 0.05):
+            best = (share, phrase)
+    if best is None:
+        return None
+    return " ".join(best[1]), min(best[0], 1.0)
+
+
+def _repetitive(text: str) -> list[Flag]:
+    found = repeated_phrase(text)
+    if found is None:
+        return []
+    phrase, share = found
+    shown = phrase if len(phrase) <= 40 else phrase[:37] + "..."
+    return [
+        Flag(
+            "repetitive",
+            f'Repeats "{shown}" over {share:.0%} of the text: a padded or pasted testimonial.',
+            HOLD,
+            (phrase,),
         )
     ]
 

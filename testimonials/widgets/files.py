@@ -6,6 +6,7 @@ the embedded default):
     widgets/<public id>/index.json          the pointer: which document and data are current (short cache)
     widgets/<public id>/<hash>.html         the document shown in the iframe (immutable)
     widgets/<public id>/<hash>.json         the public data: items, rating summary, JSON-LD (immutable)
+    widgets/<public id>/<hash>-p<N>.html    the hosted page /w/<id>/, page N (read by the wall view)
     widgets/<public id>/frame-ancestors     the CSP source list the document may be framed by
     widgets/<public id>/nginx-map.conf      the same, as one line of an nginx `map` (docs/widgets-nginx.conf)
     widgets/.nginx-reload                   touched when any map line changed: nginx must reload
@@ -33,15 +34,19 @@ POINTER = "index.json"
 FRAME_ANCESTORS = "frame-ancestors"
 NGINX_MAP = "nginx-map.conf"
 NGINX_RELOAD = ".nginx-reload"
-VERSIONED = re.compile(r"^(?P<version>[0-9a-f]{16})\.(?P<ext>html|json)$")
+VERSIONED = re.compile(r"^(?P<version>[0-9a-f]{16})(?:-p(?P<page>\d+))?\.(?P<ext>html|json)$")
 
 
 def folder(public_id: str) -> str:
     return f"{PREFIX}/{public_id}"
 
 
-def content_version(document: bytes, data: bytes) -> str:
-    return hashlib.sha256(document + b"\0" + data).hexdigest()[:16]
+def content_version(document: bytes, data: bytes, *pages: bytes) -> str:
+    return hashlib.sha256(b"\0".join((document, data, *pages))).hexdigest()[:16]
+
+
+def page_name(version: str, page: int) -> str:
+    return f"{version}-p{page}.html"
 
 
 def write_atomic(name: str, content: bytes, *, storage: Storage | None = None) -> None:
@@ -86,7 +91,15 @@ def read_pointer(public_id: str) -> dict | None:
 
 
 def publish_files(
-    *, public_id: str, layout: str, document: str, data: dict, frame_ancestors: str, erased_ids: set[str]
+    *,
+    public_id: str,
+    layout: str,
+    document: str,
+    data: dict,
+    frame_ancestors: str,
+    erased_ids: set[str],
+    pages: list[str] | tuple = (),
+    pointer_extra: dict | None = None,
 ) -> str:
     """Write the document and data under content-hashed names, then the pointer, then clean up.
 
@@ -97,11 +110,14 @@ def publish_files(
     base = folder(public_id)
     doc_bytes = document.encode()
     data_bytes = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-    version = content_version(doc_bytes, data_bytes)
+    page_bytes = [page.encode() for page in pages]
+    version = content_version(doc_bytes, data_bytes, *page_bytes)
     previous = read_pointer(public_id)
 
     write_atomic(f"{base}/{version}.html", doc_bytes)
     write_atomic(f"{base}/{version}.json", data_bytes)
+    for number, content in enumerate(page_bytes, start=1):
+        write_atomic(f"{base}/{page_name(version, number)}", content)
     _write_if_changed(f"{base}/{FRAME_ANCESTORS}", frame_ancestors.encode())
     if _write_if_changed(f"{base}/{NGINX_MAP}", f'"{public_id}" "{frame_ancestors}";\n'.encode()):
         # nginx reads its maps at (re)load: this stamp tells a watcher (docs/widgets.md) to reload it.
@@ -112,6 +128,8 @@ def publish_files(
         "data": f"{version}.json",
         "layout": layout,
         "jsonld": bool(data.get("jsonld")),
+        "pages": len(page_bytes),
+        **(pointer_extra or {}),
     }
     write_atomic(f"{base}/{POINTER}", json.dumps(pointer, separators=(",", ":")).encode())
 

@@ -9,12 +9,16 @@ Everything here ends up on other people's sites, so it follows three rules:
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from testimonials import selectors
 from testimonials.models import MediaAsset, Testimonial, Widget
@@ -26,13 +30,23 @@ from testimonials.widgets.schema import jsonld_for_widget
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _SAFE_URL = re.compile(r"^https://[^\s\"'<>\\]+$", re.IGNORECASE)
 
-BADGE_LABELS = {"verified": "Verified customer", "imported": "Imported review", "incentivised": "Incentivised review"}
+BADGE_LABELS = {
+    "verified": _("Verified customer"),
+    "imported": _("Imported review"),
+    "incentivised": _("Incentivised review"),
+}
+# The hosted page lists the widget's selection beyond its own `max_items`, this many per page, at most
+# HOSTED_MAX in all: every page is rendered at publish time, so a view never reaches the database.
+HOSTED_PER_PAGE = 24
+HOSTED_MAX = 480
+RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur"})
 
 
 @dataclass(frozen=True)
 class Rendered:
     document: str  # the HTML document shown in the iframe
     data: dict  # the public JSON data (summary, items, JSON-LD)
+    pages: list[str] = field(default_factory=list)  # the hosted page, page by page (/w/<id>/?page=N)
 
 
 def safe_url(value: str) -> str:
@@ -87,6 +101,18 @@ def _media(item: Testimonial) -> dict:
     return {key: value for key, value in found.items() if value}
 
 
+def initials(name: str) -> str:
+    """Up to two initials from the first letters of the name's words: letters only, never an emoji or a digit."""
+    found = []
+    for word in name.split():
+        letter = next((ch for ch in word if ch.isalpha()), "")
+        if letter:
+            found.append(letter.upper())
+        if len(found) == 2:
+            break
+    return "".join(found) or "?"
+
+
 def item_data(item: Testimonial) -> dict:
     badges = [
         code
@@ -113,38 +139,65 @@ def item_data(item: Testimonial) -> dict:
     }
 
 
-def is_curated(widget: Widget) -> bool:
-    """A selection the brand chose (FTC: label it "selected"): hand-picked, filtered or featured first.
-    Only "every published testimonial, newest first" is not curated."""
+def is_curated(widget: Widget, *, tag_ids: list[int] | None = None) -> bool:
+    """A selection the brand chose (FTC: label it "selected"): hand-picked, filtered, a minimum rating
+    or featured first. Only "every published testimonial, newest first" is not curated."""
     if widget.selection == Widget.Selection.MANUAL:
         return True
+    if tag_ids is None:
+        has_tags = widget.filter_tags.exists() if widget.pk else False
+    else:
+        has_tags = bool(tag_ids)
     has_filters = (
         widget.filter_featured
         or widget.filter_has_video
         or bool(widget.filter_language)
         or bool(widget.filter_topic)
         or bool(widget.filter_form_id)
-        or widget.filter_tags.exists()
+        or bool(widget.min_rating)
+        or has_tags
     )
     return has_filters or widget.order != Widget.Order.NEWEST
 
 
-def widget_data(widget: Widget) -> dict:
-    """The public JSON of a widget: what it shows, its look, the brand-wide rating summary and JSON-LD."""
-    items = [item_data(item) for item in selectors.testimonial_list_for_widget(widget=widget)]
+def widget_data(widget: Widget, *, tag_ids: list[int] | None = None, hosted: list[dict] | None = None) -> dict:
+    """The public JSON of a widget: what it shows, its look, the brand-wide rating summary and JSON-LD.
+
+    The summary counts every eligible review of the brand (or of the widget's form), whatever the
+    widget displays: a minimum rating or any other selection never changes it (FTC 16 CFR 465).
+    `hosted`, when given, receives every item of the hosted page (the same selection, up to HOSTED_MAX).
+    """
+    selection = selectors.testimonial_list_for_widget(
+        widget=widget, limit=max(widget.max_items, HOSTED_MAX if hosted is not None else 0), tag_ids=tag_ids
+    )
+    everything = [item_data(item) for item in selection]
+    items = everything[: widget.max_items]
+    if hosted is not None:
+        hosted.extend(everything)
     summary = selectors.rating_summary_for_brand(brand_id=widget.brand_id, form_id=widget.filter_form_id)
     summary["customers"] = selectors.testimonial_count_published(brand_id=widget.brand_id)
+    form = selectors.collection_form_for_widget(widget=widget)
+    logo = widget.brand.logo
+    selected = is_curated(widget, tag_ids=tag_ids)
     data = {
         "widget": {
             "id": widget.public_id,
             "layout": widget.layout,
             "theme": widget.theme,
+            "language": widget.language,
             "accent": widget.accent_color or widget.brand.accent_color,
             "radius": widget.corner_radius,
             # The rating badge shows a summary of every eligible review, not a selection.
-            "curated": widget.layout != Widget.Layout.BADGE and is_curated(widget),
+            "curated": widget.layout != Widget.Layout.BADGE and selected,
+            # The hosted page lists the selection whatever the layout: labelled when it is one.
+            "selected": selected,
+            "min_rating": widget.min_rating,
             "brand": widget.brand.name,
+            "logo": _absolute(logo.url) if logo else "",
             "wall": f"{settings.PUBLIC_URL}/w/{widget.public_id}/",
+            "form": f"{settings.PUBLIC_URL}{reverse('collect-form', args=[widget.brand.slug, form.slug])}"
+            if form
+            else "",
         },
         "summary": summary,
         "items": items,
@@ -158,24 +211,27 @@ def _stars(rating) -> list[bool]:
     return [i < full for i in range(5)]
 
 
-def document_context(data: dict, *, hosted: bool = False) -> dict:
-    items = [
-        {
-            **item,
-            "stars": _stars(item["rating"]),
-            "badge_labels": [BADGE_LABELS[b] for b in item["badges"]],
-            "initials": "".join(part[:1] for part in item["name"].split()[:2]).upper() or "?",
-        }
-        for item in data["items"]
-    ]
+def _display_item(item: dict) -> dict:
+    return {
+        **item,
+        "stars": _stars(item["rating"]),
+        "badge_labels": [BADGE_LABELS[b] for b in item["badges"]],
+        "initials": initials(item["name"]),
+    }
+
+
+def document_context(data: dict, *, hosted: bool = False, items: list[dict] | None = None) -> dict:
+    items = [_display_item(item) for item in (data["items"] if items is None else items)]
     summary = data["summary"]
     widget = data["widget"]
     # Validated on the model, checked again here: these go into CSS and class names, not escaped text.
     accent = widget["accent"] if _HEX.match(widget["accent"] or "") else "#4f46e5"
     layout = widget["layout"] if widget["layout"] in Widget.Layout.values else Widget.Layout.WALL
-    theme = widget["theme"] if widget["theme"] in Widget.Theme.values else Widget.Theme.AUTO
+    theme = widget["theme"] if widget["theme"] in Widget.Theme.values else Widget.Theme.LIGHT
+    language = widget.get("language") if widget.get("language") in dict(settings.LANGUAGES) else "en"
     return {
-        "w": {**widget, "layout": layout, "theme": theme},
+        "w": {**widget, "layout": layout, "theme": theme, "language": language},
+        "direction": "rtl" if language in RTL_LANGUAGES else "ltr",
         "layout_template": f"testimonials/widget/layouts/{layout}.html",
         "items": items,
         "summary": summary,
@@ -186,8 +242,35 @@ def document_context(data: dict, *, hosted: bool = False) -> dict:
     }
 
 
-def widget_render(widget: Widget) -> Rendered:
-    """Build the public data and the document (about 0.5 ms of template work: done at publish time only)."""
-    data = widget_data(widget)
-    document = render_to_string("testimonials/widget/document.html", document_context(data))
-    return Rendered(document=document, data=data)
+def hosted_pages(data: dict, hosted: list[dict]) -> list[str]:
+    """The hosted page (/w/<id>/), one document per page of HOSTED_PER_PAGE items, in the widget's layout."""
+    from testimonials.widgets.schema import jsonld_script_text  # schema imports nothing from here
+
+    count = max(1, math.ceil(len(hosted) / HOSTED_PER_PAGE))
+    jsonld = jsonld_script_text(data["jsonld"]) if data.get("jsonld") else ""
+    pages = []
+    for number in range(1, count + 1):
+        chunk = hosted[(number - 1) * HOSTED_PER_PAGE : number * HOSTED_PER_PAGE]
+        context = document_context(data, hosted=True, items=chunk)
+        context["w"]["curated"] = data["widget"]["selected"]
+        context.update(
+            page=number,
+            pages=count,
+            previous=number - 1 if number > 1 else None,
+            next=number + 1 if number < count else None,
+            jsonld=jsonld,
+            total=len(hosted),
+        )
+        pages.append(render_to_string("testimonials/widget/wall.html", context))
+    return pages
+
+
+def widget_render(widget: Widget, *, tag_ids: list[int] | None = None, with_pages: bool = True) -> Rendered:
+    """Build the public data, the document and the hosted pages, in the widget's language (template work:
+    done at publish time only, and for the admin's preview)."""
+    hosted: list[dict] | None = [] if with_pages else None
+    with translation.override(widget.language or "en"):
+        data = widget_data(widget, tag_ids=tag_ids, hosted=hosted)
+        document = render_to_string("testimonials/widget/document.html", document_context(data))
+        pages = hosted_pages(data, hosted) if hosted is not None else []
+    return Rendered(document=document, data=data, pages=pages)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -12,10 +13,11 @@ from django.utils import timezone
 from testimonials import queue
 from testimonials.errors import PermissionDenied
 from testimonials.lifecycle.events import record
-from testimonials.models import EventType, Testimonial, Widget
-from testimonials.security import frame_ancestors
+from testimonials.models import EventType, Testimonial, Widget, WidgetBlockedOrigin
+from testimonials.security import OriginError, frame_ancestors, origin_normalise
 from testimonials.selectors import user_can_edit_brand
 from testimonials.widgets import files
+from testimonials.widgets.models import BLOCKED_ORIGINS_KEPT
 from testimonials.widgets.render import widget_render
 
 # Several approvals in a row become one publish: the task waits this long, then renders once.
@@ -57,6 +59,11 @@ def widgets_republish_stale(*, older_than_seconds: float = 60) -> list[int]:
     return widget_ids
 
 
+def widget_allowed_sites(widget: Widget) -> list[str]:
+    """The origins that may show the widget: its own list, or else its brand's."""
+    return list(widget.allowed_domains or widget.brand.allowed_domains or [])
+
+
 def widget_publish(*, widget_id: int) -> str:
     """Render a widget and write its files if a publish was asked for since the last one.
 
@@ -76,13 +83,19 @@ def widget_publish(*, widget_id: int) -> str:
         rendered = widget_render(widget)
         shown_before = files.previous_item_ids(widget.public_id)
         still_there = set(Testimonial.objects.filter(public_id__in=shown_before).values_list("public_id", flat=True))
+        ancestors = frame_ancestors(widget_allowed_sites(widget))
+        sites = [] if ancestors == "'none'" else ancestors.split()
         version = files.publish_files(
             public_id=widget.public_id,
             layout=widget.layout,
             document=rendered.document,
             data=rendered.data,
-            frame_ancestors=frame_ancestors(widget.allowed_domains or widget.brand.allowed_domains),
+            frame_ancestors=ancestors,
             erased_ids=shown_before - still_there,
+            pages=rendered.pages,
+            # The embed snippet reads these: the theme to match the host page, and the allowed sites,
+            # to tell the brand when it was pasted somewhere else (public already, in the CSP header).
+            pointer_extra={"theme": widget.theme, "allow": sites},
         )
         Widget.objects.filter(id=widget.id).update(published_version=version, published_at=started)
     return version
@@ -115,3 +128,50 @@ def widget_delete(*, widget: Widget, actor) -> None:
         raise PermissionDenied("Only the brand's owners and editors can delete its widgets.")
     record(event=EventType.WIDGET_DELETE, widget=widget, actor=actor, note=f"Deleted widget {widget.name!r}.")
     Widget.objects.filter(id=widget.id).delete()
+
+
+# One report per widget and site this often at most: a blocked widget reports on every page view.
+BLOCKED_REPORT_EVERY_SECONDS = 600
+
+
+def widget_report_blocked(*, public_id: str, origin: str) -> bool:
+    """Remember that a site not among a widget's allowed sites tried to show it ("blocked on <origin>").
+
+    Called by the public report the embed snippet sends; `origin` is the browser's Origin header.
+    At most one write per widget and site every BLOCKED_REPORT_EVERY_SECONDS, and at most
+    BLOCKED_ORIGINS_KEPT sites per widget. Returns whether the report was recorded.
+    """
+    try:
+        origin = origin_normalise(origin)
+    except OriginError:
+        return False
+    if not cache.add(f"vouch:blocked:{public_id}:{origin}", 1, BLOCKED_REPORT_EVERY_SECONDS):
+        return False
+    widget = Widget.objects.select_related("brand").filter(public_id=public_id).first()
+    if widget is None or origin in widget_allowed_sites(widget):
+        return False
+    now = timezone.now()
+    with transaction.atomic():
+        updated = WidgetBlockedOrigin.objects.filter(widget=widget, origin=origin).update(
+            last_seen=now, reports=F("reports") + 1
+        )
+        if not updated:
+            kept = WidgetBlockedOrigin.objects.filter(widget=widget).order_by("-last_seen", "-id")
+            stale = list(kept.values_list("id", flat=True)[BLOCKED_ORIGINS_KEPT - 1 :])
+            if stale:
+                WidgetBlockedOrigin.objects.filter(id__in=stale).delete()
+            WidgetBlockedOrigin.objects.get_or_create(widget=widget, origin=origin, defaults={"last_seen": now})
+    return True
+
+
+@transaction.atomic
+def widget_mark_snippet_copied(*, widget: Widget, actor) -> Widget:
+    """The brand copied the widget's snippet (the first-run checklist's step)."""
+    if not user_can_edit_brand(actor, widget.brand):
+        raise PermissionDenied("Only the brand's owners and editors can embed its widgets.")
+    if widget.snippet_copied_at is None:
+        widget.snippet_copied_at = timezone.now()
+        Widget.objects.filter(id=widget.id, snippet_copied_at__isnull=True).update(
+            snippet_copied_at=widget.snippet_copied_at
+        )
+    return widget

@@ -16,14 +16,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST, require_safe
 
 from testimonials import selectors
 from testimonials.widgets import files
-from testimonials.widgets.render import document_context, is_curated, widget_data
-from testimonials.widgets.schema import jsonld_script_text
+from testimonials.widgets.render import widget_render
+from testimonials.widgets.services import widget_report_blocked
 
 EMBED_JS = Path(settings.BASE_DIR) / "static" / "widget" / "embed.js"
 _NAME = re.compile(r"^(index\.json|[0-9a-f]{16}\.(html|json))$")
@@ -82,12 +82,40 @@ def widget_file(request, public_id: str, name: str):
 
 @require_safe
 def widget_wall(request, public_id: str):
-    """The hosted wall page of a widget: shareable, server-rendered, and the <noscript> fallback."""
-    widget = selectors.widget_get_public(public_id=public_id)
-    data = widget_data(widget)
-    context = document_context(data, hosted=True)
-    context["w"]["curated"] = is_curated(widget)  # the page lists the selection, whatever the widget's layout
-    context["jsonld"] = jsonld_script_text(data["jsonld"]) if data["jsonld"] else ""
-    response = render(request, "testimonials/widget/wall.html", context)
+    """The hosted page of a widget, in its layout, paginated: shareable, and the <noscript> fallback.
+
+    Published as static pages with the widget (a view is one file read). A widget not published yet
+    (its first publish is on its way) is rendered once from the database instead.
+    """
+    if not _PUBLIC_ID.match(public_id):
+        raise Http404
+    raw = request.GET.get("page", "1")
+    page = int(raw) if raw.isdigit() else 0
+    pointer = files.read_pointer(public_id)
+    content = None
+    if pointer and pointer.get("pages"):
+        if not 1 <= page <= pointer["pages"]:
+            raise Http404
+        content = files.read(f"{files.folder(public_id)}/{files.page_name(pointer['v'], page)}")
+    if content is None:
+        pages = widget_render(selectors.widget_get_public(public_id=public_id)).pages
+        if not 1 <= page <= len(pages):
+            raise Http404
+        content = pages[page - 1].encode()
+    response = HttpResponse(content, content_type="text/html; charset=utf-8")
     response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@csrf_exempt  # no cookie is read: the browser-set Origin header is the whole report
+@require_POST
+def widget_blocked(request, public_id: str):
+    """The embed snippet, on a site not among the widget's allowed sites, says so: the admin shows the brand
+    "blocked on <origin>". Always 204, whatever happened, so it tells a caller nothing."""
+    origin = request.headers.get("Origin", "")
+    if _PUBLIC_ID.match(public_id) and origin and origin != "null":
+        widget_report_blocked(public_id=public_id, origin=origin)
+    response = HttpResponse(status=204)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response

@@ -21,7 +21,9 @@ CHANGELIST = "/admin/testimonials/testimonial/"
 
 def _names(response) -> list[str]:
     """Authors in the order the list shows them."""
-    return re.findall(r'<th class="field-author"><a href="[^"]+">([^<]+)<br>', response.content.decode())
+    return re.findall(
+        r'<th class="field-author"><a href="[^"]+"><span dir="auto">([^<]+)</span><br>', response.content.decode()
+    )
 
 
 def _item(brand, form, name, *, age_hours=1, **kwargs):

@@ -1,16 +1,17 @@
-"""The admin's side of text intelligence: "not scored", reasons, topics, one-click tags and highlights,
+"""The admin's side of text intelligence: "not scored", reasons, topics, one-click tags, highlight choices,
 the brand's own topics, widget rules by topic and language, exports, and the dashboard's topics."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
 
 from testimonials.insights.models import BrandTopic
-from testimonials.lifecycle.models import AuditEvent, EventType
+from testimonials.lifecycle.models import AuditEvent
 from testimonials.models import Tag, Testimonial, Widget
 from testimonials.moderation import sentiment, topics
 from tests.admin.conftest import login
@@ -79,7 +80,7 @@ def test_the_page_shows_the_reason_the_topics_and_suggested_tags(praise, alice_c
 
 def test_a_viewer_sees_topics_but_no_buttons(praise, victor):
     body = _page(login(victor), praise)
-    assert ">Support<" in body and "accept-tag" not in body and "Use as highlight" not in body
+    assert ">Support<" in body and "accept-tag" not in body and "vouch-sentences" not in body
 
 
 def test_one_click_tags_a_testimonial_with_its_topic(praise, alice, alice_client):
@@ -93,30 +94,17 @@ def test_one_click_tags_a_testimonial_with_its_topic(praise, alice, alice_client
 
 
 def test_charlie_gets_404_and_a_viewer_403_and_nothing_changes(praise, charlie, victor):
-    charlie_client = login(charlie)
-    for url in (
-        reverse("admin:testimonials_testimonial_accept_tag", args=[praise.pk, "support"]),
-        reverse("admin:testimonials_testimonial_highlight", args=[praise.pk]),
-    ):
-        assert charlie_client.post(url, {"highlight": "Amazing product, highly recommend!"}).status_code == 404
-        assert login(victor).post(url, {"highlight": "Amazing product, highly recommend!"}).status_code == 403
-    before = praise.highlight
-    praise.refresh_from_db()
-    assert not Tag.objects.exists() and not praise.tags.exists()
-    assert praise.highlight == before and not AuditEvent.objects.exists()
+    url = reverse("admin:testimonials_testimonial_accept_tag", args=[praise.pk, "support"])
+    assert login(charlie).post(url).status_code == 404
+    assert login(victor).post(url).status_code == 403
+    assert not Tag.objects.exists() and not praise.tags.exists() and not AuditEvent.objects.exists()
 
 
-def test_a_person_chooses_another_quotable_sentence_as_highlight(praise, alice_client):
+def test_the_highlight_choices_offer_the_concrete_outcome_first(praise, alice_client):
     body = _page(alice_client, praise)
-    assert "Use as highlight" in body and "Amazing product, highly recommend!" in body
-    url = reverse("admin:testimonials_testimonial_highlight", args=[praise.pk])
-    alice_client.post(url, {"highlight": "Amazing product, highly recommend!"})
-    praise.refresh_from_db()
-    assert praise.highlight == "Amazing product, highly recommend!"
-    assert AuditEvent.objects.filter(testimonial=praise, action=EventType.EDIT).exists()
-    alice_client.post(url, {"highlight": "<script>words the customer never wrote</script>"})
-    praise.refresh_from_db()
-    assert praise.highlight == "Amazing product, highly recommend!"
+    choices = re.findall(r'data-highlight="([^"]*)"', body)
+    assert choices[0] == "Support was quick and our conversion went up 30% in the first month."
+    assert "Amazing product, highly recommend!" in choices
 
 
 def test_the_list_filters_by_topic_with_only_the_users_brands_topics(praise, brand_a, brand_b, alice_client):
@@ -210,8 +198,9 @@ def test_a_widget_selects_by_topic_and_only_the_brands_own_topics(brand_a, brand
     form = page.context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None and not isinstance(value, list)}
     data.update({"name": "About support", "widgetpick_set-TOTAL_FORMS": "0", "widgetpick_set-INITIAL_FORMS": "0",
-                 "allowed_domains": "[]", "filter_topic": "secret_plan"})  # fmt: skip
-    assert login(alice).post(url, data).status_code == 200  # refused: not a topic of this brand
+                 "allowed_domains": "", "filter_topic": "secret_plan"})  # fmt: skip
+    refused = login(alice).post(url, data)
+    assert refused.status_code == 200 and list(refused.context["adminform"].form.errors) == ["filter_topic"]
     data["filter_topic"] = "support"
     assert login(alice).post(url, data).status_code == 302
     assert Widget.objects.get(id=widget.id).filter_topic == "support"

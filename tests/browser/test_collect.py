@@ -37,9 +37,18 @@ def _star(page, n: int):
     return page.locator(f"label[for='id_rating_{n - 1}']")
 
 
+def _next_step(page):
+    """On a narrow screen the form goes step by step (rating, words, about you): move on."""
+    step = page.locator("[data-step-next]")
+    if step.is_visible():
+        step.click()
+
+
 def _fill_basics(page, *, text="Lovely beans and the friendliest baristas in town."):
     _star(page, 4).click()
+    _next_step(page)
     page.get_by_label("Your testimonial").fill(text)
+    _next_step(page)
     page.get_by_label("Your name").fill("Ana Souza")
     page.get_by_label("I agree that my testimonial").check()
 
@@ -81,8 +90,13 @@ def test_it_fills_and_submits_on_a_phone_sized_screen(browser, live_server, coll
         _open(page, live_server, collect_form)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375  # nothing sticks out sideways
+        # One step at a time on a phone: rating, then words, then about you.
+        expect(page.locator("[data-steps-progress]")).to_have_text("Step 1 of 3: Your rating")
         _star(page, 5).tap()
+        page.get_by_role("button", name="Next").tap()
         page.get_by_label("Your testimonial").fill("Ordered from my phone, arrived the next morning.")
+        page.get_by_role("button", name="Next").tap()
+        expect(page.locator("[data-steps-progress]")).to_have_text("Step 3 of 3: About you")
         page.get_by_label("Your name").fill("Kai")
         page.get_by_label("I agree that my testimonial").tap()
         page.get_by_role("button", name="Send my testimonial").tap()
@@ -269,7 +283,9 @@ def test_it_can_be_filled_and_sent_inside_an_iframe_on_the_brands_site(page, liv
     expect(frame.get_by_role("heading", name="How was your coffee?")).to_be_visible()
     expect(frame.locator(".brand-bar")).to_have_count(0)  # embedded: no page header of its own
     frame.locator("label[for='id_rating_4']").click()
+    frame.get_by_role("button", name="Next").click()  # a 600 px frame goes step by step, as a phone does
     frame.get_by_label("Your testimonial").fill("Found you through your shop page; lovely beans.")
+    frame.get_by_role("button", name="Next").click()
     frame.get_by_label("Your name").fill("Iris")
     frame.get_by_label("I agree that my testimonial").check()
     frame.get_by_role("button", name="Send my testimonial").click()

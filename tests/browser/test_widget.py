@@ -141,6 +141,7 @@ def test_it_shows_each_layout_on_a_hostile_host_page_sized_without_scrollbars(pa
 
 
 def test_it_lets_a_keyboard_user_drive_the_carousel(page, host, live_server, shop):
+    page.set_viewport_size({"width": 420, "height": 900})  # one card per view (two from 600 px, three from 900)
     widget = WidgetFactory(brand=shop, layout=Widget.Layout.CAROUSEL, order=Widget.Order.NEWEST)
     _iframe, frame = _embed(page, host, live_server, widget)
     current = "() => document.querySelector('.slide.on').getAttribute('aria-label')"
@@ -212,19 +213,35 @@ def test_it_keeps_hostile_testimonial_markup_and_forged_messages_away_from_the_h
     assert abs(iframe.bounding_box()["height"] - height) <= 1
 
 
-def test_it_refuses_to_be_framed_by_a_site_the_brand_did_not_allow(page, host, live_server, brand_a):
+def test_it_refuses_to_be_framed_by_a_site_the_brand_did_not_allow_and_tells_the_brand(
+    page, host, live_server, brand_a
+):
+    from testimonials.models import WidgetBlockedOrigin
+
     TestimonialFactory(brand=brand_a, text="Only for allowed sites.")
     brand_a.allowed_domains = ["https://shop-a.example.com"]
     brand_a.save()
     widget = WidgetFactory(brand=brand_a)
-    widget_publish(widget_id=widget.id)
+    version = widget_publish(widget_id=widget.id)
+    # The snippet sees the site is not allowed: it loads nothing, takes no room, and reports it.
     page.goto(host.add("/elsewhere", live_server.url, widget))
-    page.wait_for_function("() => document.querySelector('iframe') && document.querySelector('iframe').src")
+    page.wait_for_function("() => document.querySelector('iframe')")
+    for _ in range(50):
+        if WidgetBlockedOrigin.objects.filter(widget=widget, origin=host.origin).exists():
+            break
+        page.wait_for_timeout(100)
+    assert WidgetBlockedOrigin.objects.filter(widget=widget, origin=host.origin).exists()
+    assert page.evaluate("() => document.querySelector('iframe').getAttribute('src')") is None
+    assert page.evaluate("() => document.querySelector('iframe').getBoundingClientRect().height") <= 1
+    # And the document itself refuses to be framed there, whoever frames it (CSP frame-ancestors).
+    host.pages["/direct"] = (
+        f'<!doctype html><iframe src="{live_server.url}/widgets/{widget.public_id}/{version}.html"></iframe>'
+    )
+    page.goto(host.origin + "/direct")
     page.wait_for_timeout(500)
     frame = page.locator("iframe").element_handle().content_frame()
     text = frame.evaluate("() => document.body ? document.body.innerText : ''") if frame else ""
     assert "Only for allowed sites." not in text
-    assert page.evaluate("() => document.querySelector('iframe').getBoundingClientRect().height") <= 1
 
 
 def test_it_shows_a_newly_approved_testimonial_after_the_publish_task_runs(

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from testimonials.models import FieldMode, MediaAsset, Testimonial
+from testimonials.models import FieldMode, FormQuestion, MediaAsset, Testimonial
 from tests.collection.collect_support import _fresh_rate_limits, form_url, jpeg_bytes, valid_post  # noqa: F401
 from tests.factories import CollectionFormFactory
 
@@ -23,8 +23,7 @@ def _post(client, form, **overrides):
 def test_it_shows_the_form_with_the_brands_name_colour_and_questions(client, form_a):
     form_a.brand.accent_color = "#0a7d3b"
     form_a.brand.save()
-    form_a.prompts = ["What did you try before us?"]
-    form_a.save()
+    FormQuestion.objects.create(form=form_a, label="What did you try before us?")
     response = client.get(form_url(form_a))
     html = response.content.decode()
     assert response.status_code == 200
@@ -137,10 +136,10 @@ def test_it_asks_marketing_consent_separately_and_only_when_the_form_has_a_text(
     assert Testimonial.objects.order_by("-id").first().marketing_consent is True
 
 
-def test_it_stores_answers_to_the_forms_prompts(client, form_a):
-    form_a.prompts = ["What did you try before us?", "Who would you recommend us to?"]
-    form_a.save()
-    _post(client, form_a, answer_0="Spreadsheets.", answer_1="")
+def test_it_stores_answers_to_the_forms_questions(client, form_a):
+    first = FormQuestion.objects.create(form=form_a, label="What did you try before us?")
+    second = FormQuestion.objects.create(form=form_a, label="Who would you recommend us to?", position=1)
+    _post(client, form_a, **{f"answer_{first.id}": "Spreadsheets.", f"answer_{second.id}": ""})
     assert Testimonial.objects.get().answers == [{"prompt": "What did you try before us?", "answer": "Spreadsheets."}]
 
 
@@ -171,7 +170,7 @@ def test_it_marks_submissions_to_a_form_with_an_incentive(client, form_a):
     ("overrides", "field", "message"),
     [
         ({"author_name": ""}, "author_name", "Please tell us your name."),
-        ({"author_name": "x" * 121}, "author_name", "Please keep your name shorter."),
+        ({"author_name": "x" * 121}, "author_name", "Please keep it under 120 characters: it has 121, 1 too many."),
         ({"consent_given": None}, "consent_given", "Please agree to share"),
         ({"rating": None}, "rating", "Please choose a star rating."),
         ({"rating": "6"}, "rating", "Please choose between 1 and 5 stars."),
@@ -179,7 +178,7 @@ def test_it_marks_submissions_to_a_form_with_an_incentive(client, form_a):
         ({"rating": "five"}, "rating", "Please choose between 1 and 5 stars."),
         ({"text": ""}, "text", "Please write a few words."),
         ({"text": "short"}, "text", "Please write at least 10 characters."),
-        ({"text": "y" * 2001}, "text", "Please keep it under 2000 characters."),
+        ({"text": "y" * 2001}, "text", "Please keep it under 2000 characters: it has 2001, 1 too many."),
         ({"author_email": "not-an-email"}, "author_email", "Please enter an email address"),
     ],
 )
@@ -193,8 +192,7 @@ def test_it_explains_each_broken_rule_next_to_its_field(client, form_a, override
 
 
 def test_it_keeps_everything_typed_when_it_shows_an_error(client, form_a):
-    form_a.prompts = ["What did you try before us?"]
-    form_a.save()
+    question = FormQuestion.objects.create(form=form_a, label="What did you try before us?")
     response = _post(
         client,
         form_a,
@@ -202,7 +200,7 @@ def test_it_keeps_everything_typed_when_it_shows_an_error(client, form_a):
         rating="4",
         author_name="Jo <b>Bold</b>",
         author_company="Acme & Sons",
-        answer_0="A notebook",
+        **{f"answer_{question.id}": "A notebook"},
     )
     html = response.content.decode()
     assert response.status_code == 400
@@ -364,10 +362,11 @@ def test_it_renders_the_form_when_every_optional_field_is_on(client, brand_a):
         avatar_mode=FieldMode.REQUIRED,
         video_mode=FieldMode.REQUIRED,
         marketing_consent_text="News please",
-        prompts=["One?", "Two?"],
     )
+    FormQuestion.objects.create(form=form, label="One?")
+    two = FormQuestion.objects.create(form=form, label="Two?", kind="yes_no", required=True)
     html = client.get(form_url(form)).content.decode()
-    for name in ("author_url", "avatar", "photo", "video", "video_upload", "marketing_consent", "answer_1"):
+    for name in ("author_url", "avatar", "photo", "video", "video_upload", "marketing_consent", f"answer_{two.id}"):
         assert f'name="{name}"' in html, name
 
 

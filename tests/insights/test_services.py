@@ -178,17 +178,3 @@ def test_bulk_tagging_by_topics_tags_each_with_its_own_and_refuses_other_brands(
     assert [t.id for t, _ in result.refused] == [theirs.id]
     assert sorted(mine[1].tags.values_list("name", flat=True)) == ["Price", "Support"]
     assert not theirs.tags.exists() and not Tag.objects.filter(brand=brand_b).exists()
-
-
-# --------------------------------------------------------------------------- the highlight
-
-
-def test_a_person_chooses_the_highlight_among_the_quotable_sentences(brand_a, bob):
-    text = "Amazing product, highly recommend! Our checkout conversion went up 30% in the first month."
-    item = TestimonialFactory(brand=brand_a, text=text, public_text=text, highlight="")
-    services.testimonial_choose_highlight(testimonial=item, actor=bob, highlight="Amazing product, highly recommend!")
-    item.refresh_from_db()
-    assert item.highlight == "Amazing product, highly recommend!"
-    assert AuditEvent.objects.filter(action=EventType.EDIT, testimonial=item).exists()
-    with pytest.raises(ApplicationError, match="quotable sentences"):
-        services.testimonial_choose_highlight(testimonial=item, actor=bob, highlight="Words the customer never wrote")

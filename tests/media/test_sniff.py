@@ -72,3 +72,12 @@ def test_it_refuses_a_photo_where_a_video_is_expected():
         sniff(io.BytesIO(corpus.photo(fmt="PNG")), expect="video")
     assert refused.value.code == "wrong_kind"
     assert refused.value.reason == "This file is a photo; please send a video here."
+
+
+def test_a_photo_field_never_suggests_a_video_format_and_a_video_field_no_photo_format():
+    with pytest.raises(MediaRejected) as photo:
+        sniff(io.BytesIO(b"just some text, not a picture"), expect="image")
+    assert photo.value.reason.endswith("Please send a JPEG, PNG or WebP photo.") and "MP4" not in photo.value.reason
+    with pytest.raises(MediaRejected) as video:
+        sniff(io.BytesIO(b"just some text, not a video"), expect="video")
+    assert video.value.reason.endswith("Please send an MP4, MOV or WebM video.") and "JPEG" not in video.value.reason

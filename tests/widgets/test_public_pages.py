@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import timezone
 
-from testimonials.models import Testimonial
+from testimonials.models import Testimonial, Widget
 from testimonials.widgets.services import widget_publish
 from tests.factories import TestimonialFactory, WidgetFactory
 from tests.widgets.conftest import parse
@@ -115,6 +116,7 @@ def test_it_answers_404_for_an_unknown_widget(client, db):
 def test_it_renders_the_hosted_wall_page_with_approved_testimonials_and_json_ld(client, published, brand_a):
     widget, _ = published
     TestimonialFactory(brand=brand_a, author_name="Closing </script><script>alert(1)</script>", rating=4)
+    _republish(widget)  # what the lifecycle does after an approval
     response = client.get(f"/w/{widget.public_id}/")
     body = response.content.decode()
     assert response.status_code == 200
@@ -135,6 +137,39 @@ def test_it_renders_the_hosted_wall_page_with_approved_testimonials_and_json_ld(
         "Closing </script><script>alert(1)</script>",
     }
     assert "<script>alert(1)" not in body
+
+
+def _republish(widget):
+    Widget.objects.filter(id=widget.id).update(publish_requested_at=timezone.now())
+    return widget_publish(widget_id=widget.id)
+
+
+def test_it_serves_the_published_hosted_page_from_a_file_without_the_database(
+    client, published, django_assert_num_queries
+):
+    widget, _ = published
+    with django_assert_num_queries(0):
+        response = client.get(f"/w/{widget.public_id}/")
+    assert response.status_code == 200 and "Dana Scully" in response.content.decode()
+    assert client.get(f"/w/{widget.public_id}/?page=2").status_code == 404
+    assert client.get(f"/w/{widget.public_id}/?page=x").status_code == 404
+
+
+def test_it_paginates_the_hosted_page_in_the_widgets_layout_with_the_brands_button(client, brand_a, form_a):
+    for n in range(30):
+        TestimonialFactory(brand=brand_a, form=form_a, author_name=f"Customer {n:02d}", rating=5)
+    widget = WidgetFactory(brand=brand_a, layout=Widget.Layout.CAROUSEL, max_items=5, order=Widget.Order.NEWEST)
+    widget_publish(widget_id=widget.id)
+    first = client.get(f"/w/{widget.public_id}/").content.decode()
+    second = client.get(f"/w/{widget.public_id}/?page=2").content.decode()
+    assert 'class="carousel"' in first and "Page 1 of 2" in first and 'href="?page=2"' in first
+    assert first.count('class="slide') == 24 and second.count('class="slide') == 6
+    assert "Customer 29" in first and "Customer 00" in second
+    assert f'href="https://vouch.example.com/c/brand-a/{form_a.slug}/"' in first  # "Leave a testimonial"
+    assert "Leave a testimonial" in first
+    # The widget itself still shows its own five.
+    version = client.get(f"/widgets/{widget.public_id}/index.json").json()["v"]
+    assert client.get(f"/widgets/{widget.public_id}/{version}.html").content.decode().count('class="slide') == 5
 
 
 def test_it_leaves_json_ld_out_unless_the_widget_is_about_a_product_or_service(client, brand_a):

@@ -30,7 +30,7 @@ def test_it_writes_the_document_and_data_under_content_hashed_names_and_a_pointe
     widget = WidgetFactory(brand=brand_a)
     version = widget_publish(widget_id=widget.id)
     assert _files(widget) == sorted(
-        [f"{version}.html", f"{version}.json", "index.json", "frame-ancestors", "nginx-map.conf"]
+        [f"{version}.html", f"{version}.json", f"{version}-p1.html", "index.json", "frame-ancestors", "nginx-map.conf"]
     )
     pointer = files.read_pointer(widget.public_id)
     assert pointer == {
@@ -39,6 +39,9 @@ def test_it_writes_the_document_and_data_under_content_hashed_names_and_a_pointe
         "data": f"{version}.json",
         "layout": "wall",
         "jsonld": False,
+        "pages": 1,  # the hosted page, /w/<id>/
+        "theme": "light",
+        "allow": ["https://shop-a.example.com"],  # the snippet tells the brand when a site is not among them
     }
     assert "Lovely beans." in files.read(f"widgets/{widget.public_id}/{version}.html").decode()
     data = json.loads(files.read(f"widgets/{widget.public_id}/{version}.json"))

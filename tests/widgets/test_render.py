@@ -55,7 +55,8 @@ def test_it_gives_the_carousel_buttons_a_pause_control_and_slide_labels(brand_a)
     for label in ("Previous testimonial", "Next testimonial", "Stop automatic rotation"):
         assert f'aria-label="{label}"' in html
     assert 'aria-label="1 of 3"' in html and 'aria-label="3 of 3"' in html
-    assert html.count(" inert") == 2  # only the visible slide can take focus
+    # How many slides fit depends on the width: frame.js marks the rest inert in the browser.
+    assert html.count('class="slide on"') == 1 and html.count('class="slide"') == 2
 
 
 def test_it_shows_one_testimonial_on_a_single_card(brand_a):

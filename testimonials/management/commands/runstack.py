@@ -6,6 +6,7 @@ services instead (README, "Production").
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -38,13 +39,18 @@ class Command(BaseCommand):
                 f"--schedule={var / 'celerybeat-schedule'}",
                 "--queues=text,media",
                 f"--concurrency={concurrency}",
-                "--loglevel=INFO",
+                # Quiet in normal operation: warnings and errors only, not a line per task.
+                "--loglevel=WARNING",
                 "--without-gossip",
                 "--without-mingle",
             ],
         }
-        children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
-        self.stdout.write(self.style.SUCCESS(f"Vouch is running on http://{addr}/ (Ctrl-C stops it)."))
+        # Both children build links from the address they serve (settings.PUBLIC_URL follows VOUCH_ADDR).
+        env = {**os.environ, "VOUCH_ADDR": os.environ.get("VOUCH_ADDR") or addr}
+        children = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+        base = settings.PUBLIC_URL if os.environ.get("VOUCH_PUBLIC_URL") else f"http://{env['VOUCH_ADDR']}"
+        base = base.replace("://0.0.0.0:", "://127.0.0.1:")
+        self.stdout.write(self.style.SUCCESS(f"Vouch is running: open {base}/ (Ctrl-C stops it)."))
 
         def stop() -> None:
             for child in children.values():

@@ -15,7 +15,17 @@ from django.db import transaction
 from PIL import Image, ImageDraw
 
 from testimonials.collection.submission import MediaUpload, SubmissionData, testimonial_submit
-from testimonials.models import Brand, BrandTopic, CollectionForm, MediaAsset, Membership, Testimonial, Widget
+from testimonials.models import (
+    Brand,
+    BrandTopic,
+    CollectionForm,
+    FormQuestion,
+    MediaAsset,
+    Membership,
+    Testimonial,
+    Widget,
+)
+from testimonials.security import origin_normalise
 
 # (name, title, company, rating, text): mixed ratings and feelings, as a real inbox has.
 DEMO_TESTIMONIALS = [
@@ -166,7 +176,8 @@ class Command(BaseCommand):
                 "name": "Demo Coffee Co.",
                 "accent_color": "#b45309",
                 "website": "https://demo.example.com",
-                "allowed_domains": ["http://127.0.0.1:8000", "http://localhost:8000"],
+                # Vouch's own address: the landing page and the hosted wall may show the demo widget.
+                "allowed_domains": [origin_normalise(settings.PUBLIC_URL)],
                 "auto_approve": True,
             },
         )
@@ -176,12 +187,31 @@ class Command(BaseCommand):
             defaults={
                 "title": "How was your experience with Demo Coffee Co.?",
                 "intro": "It takes two minutes. Your words help other coffee lovers choose.",
-                "prompts": ["What did you try before us?", "What would you tell a friend?"],
                 "video_max_seconds": 60,
             },
         )
+        if not form.questions.exists():
+            FormQuestion.objects.bulk_create(
+                [
+                    FormQuestion(form=form, position=0, label="What did you try before us?"),
+                    FormQuestion(
+                        form=form, position=1, label="How do you drink it?", kind="choice",
+                        choices="Espresso\nFilter\nWith milk\nCold brew",
+                    ),
+                    FormQuestion(form=form, position=2, label="Would you tell a friend about us?", kind="yes_no"),
+                ]
+            )  # fmt: skip
+        # Every review, newest first: an honest wall, low ratings included.
         widget, _ = Widget.objects.get_or_create(
-            brand=brand, name="Homepage wall", defaults={"layout": Widget.Layout.WALL, "max_items": 12}
+            brand=brand,
+            name="Homepage wall",
+            defaults={"layout": Widget.Layout.WALL, "max_items": 12, "order": Widget.Order.NEWEST},
+        )
+        # A selection, labelled as one with its rule (FTC): what most brands put near "Buy".
+        Widget.objects.get_or_create(
+            brand=brand,
+            name="Carousel: 4 and 5 stars",
+            defaults={"layout": Widget.Layout.CAROUSEL, "min_rating": 4, "max_items": 8},
         )
         # A topic of the brand's own, as a brand adds it in the admin: the dashboard shows it beside the built-in ones.
         BrandTopic.objects.get_or_create(
