@@ -1,9 +1,22 @@
 """Explicit input and output shapes. Ids are public ids; internal ids never leave."""
 
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from testimonials.collection.fields import TESTIMONIAL_FIELDS
-from testimonials.models import MediaAsset, Testimonial
+from testimonials.collection.fields import TESTIMONIAL_FIELDS, Kind
+from testimonials.models import CollectionForm, MediaAsset, Tag, Testimonial, Widget
+
+
+class RenditionOutput(serializers.Serializer):
+    url = serializers.CharField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
 
 
 class MediaOutput(serializers.ModelSerializer):
@@ -14,9 +27,8 @@ class MediaOutput(serializers.ModelSerializer):
         model = MediaAsset
         fields = ["id", "kind", "status", "duration_seconds", "width", "height", "renditions", "error"]
 
+    @extend_schema_field(serializers.DictField(child=RenditionOutput()))
     def get_renditions(self, asset: MediaAsset) -> dict:
-        from django.core.files.storage import default_storage
-
         if asset.status != MediaAsset.Status.READY:
             return {}
         return {
@@ -26,13 +38,65 @@ class MediaOutput(serializers.ModelSerializer):
         }
 
 
+class FlagOutput(serializers.Serializer):
+    code = serializers.CharField()
+    reason = serializers.CharField(required=False)
+    action = serializers.CharField(required=False)
+    evidence = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class AnswerSerializer(serializers.Serializer):
+    prompt = serializers.CharField(max_length=500)
+    answer = serializers.CharField(max_length=1000)
+
+
+TESTIMONIAL_EXAMPLE = {
+    "id": "q1w2e3r4t5y6",
+    "brand": "acme",
+    "form": "feedback",
+    "source": "form",
+    "source_platform": "",
+    "source_url": "",
+    "source_created_at": None,
+    "state": "approved",
+    "rating": 5,
+    "text": "The onboarding call saved us a week of work.",
+    "author_name": "Maya Lopez",
+    "author_email": "maya@example.com",
+    "author_title": "Head of Operations",
+    "author_company": "Northwind",
+    "author_url": "",
+    "public_text": "The onboarding call saved us a week of work.",
+    "answers": [],
+    "highlight": "The onboarding call saved us a week of work.",
+    "sentiment_score": 0.62,
+    "sentiment_label": "positive",
+    "language": "en",
+    "flags": [],
+    "featured": False,
+    "tags": ["onboarding"],
+    "is_verified": False,
+    "is_incentivised": False,
+    "consent_given": True,
+    "consent_text": "I agree that my testimonial, name and media may be shown publicly by this brand.",
+    "consented_at": "2026-03-02T10:15:00Z",
+    "rejection_reason": "",
+    "created_at": "2026-03-02T10:15:00Z",
+    "updated_at": "2026-03-02T10:16:00Z",
+    "media": [],
+}
+
+
+@extend_schema_serializer(examples=[OpenApiExample("An approved testimonial", value=TESTIMONIAL_EXAMPLE)])
 class TestimonialOutput(serializers.ModelSerializer):
     __test__ = False
 
     id = serializers.CharField(source="public_id")
     brand = serializers.CharField(source="brand.slug")
-    form = serializers.CharField(source="form.slug", default=None)
+    form = serializers.CharField(source="form.slug", default=None, allow_null=True)
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    flags = FlagOutput(many=True)
+    answers = AnswerSerializer(many=True)
     media = MediaOutput(many=True, read_only=True)
 
     class Meta:
@@ -42,6 +106,9 @@ class TestimonialOutput(serializers.ModelSerializer):
             "brand",
             "form",
             "source",
+            "source_platform",
+            "source_url",
+            "source_created_at",
             "state",
             # The customer's own fields, from their one declaration (collection/fields.py).
             *(spec.name for spec in TESTIMONIAL_FIELDS),
@@ -66,12 +133,168 @@ class TestimonialOutput(serializers.ModelSerializer):
         ]
 
 
+def _customer_field(spec) -> serializers.Field:
+    """The API's input field for one customer field, from its declaration (collection/fields.py)."""
+    if spec.kind == Kind.RATING:
+        return serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    if spec.kind == Kind.EMAIL:
+        return serializers.EmailField(max_length=spec.max_length, required=False, allow_blank=True)
+    if spec.kind == Kind.URL:
+        return serializers.URLField(max_length=spec.max_length, required=False, allow_blank=True)
+    if spec.kind == Kind.LONG_TEXT:
+        return serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    return serializers.CharField(
+        max_length=spec.max_length, required=spec.mode is None, allow_blank=spec.mode is not None
+    )
+
+
+class _CustomerFields(serializers.SerializerMetaclass):
+    def __new__(mcs, name, bases, attrs):
+        for spec in TESTIMONIAL_FIELDS:
+            attrs.setdefault(spec.name, _customer_field(spec))
+        return super().__new__(mcs, name, bases, attrs)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Collected on the brand's own checkout page",
+            value={
+                "form": "feedback",
+                "author_name": "Maya Lopez",
+                "author_email": "maya@example.com",
+                "rating": 5,
+                "text": "The onboarding call saved us a week of work.",
+                "consent_text": "I agree that my testimonial, name and media may be shown publicly by Acme.",
+                "consented_at": "2026-03-02T10:15:00Z",
+            },
+            request_only=True,
+        )
+    ]
+)
+class TestimonialCreateInput(serializers.Serializer, metaclass=_CustomerFields):
+    """A testimonial collected on the brand's own site. The form's rules apply (required fields, lengths),
+    and the consent the customer gave must be sent: its exact words and when they agreed."""
+
+    __test__ = False
+
+    brand = serializers.SlugField(required=False, help_text="Needed only when the caller has several brands.")
+    form = serializers.SlugField(help_text="The collection form whose rules and settings apply.")
+    answers = AnswerSerializer(many=True, required=False)
+    consent_text = serializers.CharField(max_length=2000, help_text="The exact words the customer agreed to.")
+    consented_at = serializers.DateTimeField(help_text="When they agreed (ISO 8601, with a time zone).")
+    marketing_consent = serializers.BooleanField(required=False, default=False)
+
+    def validate_consented_at(self, value):
+        if value > timezone.now() + timedelta(minutes=5):
+            raise serializers.ValidationError("Consent cannot be given in the future.")
+        return value
+
+
 class RejectInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=300, allow_blank=False, trim_whitespace=True)
+    reason = serializers.CharField(
+        max_length=300, allow_blank=False, trim_whitespace=True, help_text="A content reason: spam, abusive, ..."
+    )
+
+
+class FeatureInput(serializers.Serializer):
+    featured = serializers.BooleanField(default=True)
+
+
+class TagsInput(serializers.Serializer):
+    tags = serializers.ListField(
+        child=serializers.SlugField(max_length=60), min_length=1, max_length=50, help_text="Slugs of the brand's tags."
+    )
 
 
 class ListFilters(serializers.Serializer):
     brand = serializers.SlugField(required=False)
     state = serializers.ChoiceField(choices=Testimonial.State.choices, required=False)
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False)
+    source = serializers.ChoiceField(choices=Testimonial.Source.choices, required=False)
+    featured = serializers.BooleanField(required=False, allow_null=True, default=None)
+    tag = serializers.SlugField(required=False, help_text="Only testimonials with this tag (slug).")
     updated_since = serializers.DateTimeField(required=False)
+
+
+class BrandFilter(serializers.Serializer):
+    brand = serializers.SlugField(required=False, help_text="Needed only when the caller has several brands.")
+
+
+class SummaryOutput(serializers.Serializer):
+    brand = serializers.CharField()
+    average = serializers.FloatField(allow_null=True, help_text="Over every eligible review (FTC: none left out).")
+    count = serializers.IntegerField()
+    distribution = serializers.DictField(child=serializers.IntegerField(), help_text='Reviews per star, "5" to "1".')
+
+
+class FormOutput(serializers.ModelSerializer):
+    brand = serializers.CharField(source="brand.slug")
+    url = serializers.SerializerMethodField()
+    prompts = serializers.ListField(child=serializers.CharField())
+    fields = serializers.SerializerMethodField(method_name="field_modes")
+
+    class Meta:
+        model = CollectionForm
+        fields = [
+            "slug", "brand", "title", "intro", "prompts", "fields", "text_min_length", "text_max_length",
+            "video_max_seconds", "consent_text", "marketing_consent_text", "incentive", "thank_you_message",
+            "is_active", "url", "created_at", "updated_at",
+        ]  # fmt: skip
+
+    def get_url(self, form: CollectionForm) -> str:
+        from django.conf import settings
+        from django.urls import reverse
+
+        return settings.PUBLIC_URL + reverse("collect-form", args=[form.brand.slug, form.slug])
+
+    @extend_schema_field(serializers.DictField(child=serializers.ChoiceField(choices=["off", "optional", "required"])))
+    def field_modes(self, form: CollectionForm) -> dict:
+        """Each customer field (collection/fields.py) and whether this form asks for it."""
+        from testimonials.collection.fields import FIELDS, mode_of
+
+        return {spec.name: mode_of(form, spec) for spec in FIELDS}
+
+
+class WidgetOutput(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    brand = serializers.CharField(source="brand.slug")
+    filter_form = serializers.CharField(source="filter_form.slug", default=None, allow_null=True)
+    filter_tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+    allowed_domains = serializers.ListField(child=serializers.CharField())
+    embed = serializers.SerializerMethodField()
+    wall_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Widget
+        fields = [
+            "id", "brand", "name", "layout", "selection", "order", "max_items", "theme", "accent_color",
+            "corner_radius", "filter_form", "filter_tags", "filter_has_video", "filter_language", "filter_featured",
+            "allowed_domains", "schema_kind", "schema_item_name", "published_version", "published_at",
+            "publish_requested_at", "embed", "wall_url", "created_at", "updated_at",
+        ]  # fmt: skip
+
+    def get_embed(self, widget: Widget) -> str:
+        from django.conf import settings
+
+        return f'<script src="{settings.PUBLIC_URL}/embed.js" data-widget="{widget.public_id}" async></script>'
+
+    def get_wall_url(self, widget: Widget) -> str:
+        from django.conf import settings
+        from django.urls import reverse
+
+        return settings.PUBLIC_URL + reverse("widget-wall", args=[widget.public_id])
+
+
+class TagOutput(serializers.ModelSerializer):
+    brand = serializers.CharField(source="brand.slug")
+
+    class Meta:
+        model = Tag
+        fields = ["slug", "name", "brand", "created_at"]
+
+
+class TagInput(serializers.Serializer):
+    brand = serializers.SlugField(required=False, help_text="Needed only when the caller has several brands.")
+    name = serializers.CharField(max_length=60)
+    slug = serializers.SlugField(max_length=60, required=False, help_text="Made from the name when left out.")

@@ -1,3 +1,6 @@
+"""REST API v1 routes. Names follow api-<entity>-<action>; every one has a row in tests/test_tenant_isolation.py.
+Webhooks and imports add theirs under /api/v1/webhooks/ and /api/v1/imports/ (config/urls.py)."""
+
 from django.urls import path
 
 from testimonials.api import views
@@ -9,5 +12,15 @@ urlpatterns = [
         "testimonials/<str:public_id>/approve/", views.TestimonialApproveApi.as_view(), name="api-testimonial-approve"
     ),
     path("testimonials/<str:public_id>/reject/", views.TestimonialRejectApi.as_view(), name="api-testimonial-reject"),
+    path(
+        "testimonials/<str:public_id>/feature/", views.TestimonialFeatureApi.as_view(), name="api-testimonial-feature"
+    ),
+    path("testimonials/<str:public_id>/tags/", views.TestimonialTagApi.as_view(), name="api-testimonial-tag"),
     path("summary/", views.RatingSummaryApi.as_view(), name="api-rating-summary"),
+    path("forms/", views.FormListApi.as_view(), name="api-form-list"),
+    path("forms/<slug:slug>/", views.FormDetailApi.as_view(), name="api-form-detail"),
+    path("widgets/", views.WidgetListApi.as_view(), name="api-widget-list"),
+    path("widgets/<str:public_id>/", views.WidgetDetailApi.as_view(), name="api-widget-detail"),
+    path("widgets/<str:public_id>/publish/", views.WidgetPublishApi.as_view(), name="api-widget-publish"),
+    path("tags/", views.TagListApi.as_view(), name="api-tag-list"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -45,6 +46,10 @@ class SubmissionData:
     submission_key: str | None = None
     referred_by: str = ""
     source: str = Testimonial.Source.FORM
+    # Collected on the brand's own site (the API): the consent the customer gave there, word for word and
+    # when. Required for that source; a form's page records its own consent text at submit time.
+    consent_text: str = ""
+    consented_at: datetime | None = None
     media: list[MediaUpload] = field(default_factory=list)
     # Set at submit time, e.g. {"code": "captcha_unavailable", ..., "action": "hold"}: kept for the moderator.
     flags: list[dict] = field(default_factory=list)
@@ -58,6 +63,11 @@ def _check_against_form(form: CollectionForm, data: SubmissionData) -> None:
         raise ApplicationError(BY_NAME["author_name"].required, field="author_name")
     if not data.consent_given:
         raise ApplicationError("Please agree to share your testimonial before sending it.", field="consent_given")
+    if data.source == Testimonial.Source.API:
+        if not data.consent_text.strip():
+            raise ApplicationError("Send the exact consent text the customer agreed to.", field="consent_text")
+        if data.consented_at is None:
+            raise ApplicationError("Send when the customer agreed (consented_at).", field="consented_at")
     kinds = [m.kind for m in data.media]
     for spec in FIELDS:
         mode = mode_of(form, spec)
@@ -160,8 +170,8 @@ def _build(form: CollectionForm, data: SubmissionData) -> Testimonial:
         text=data.text.strip(),
         answers=data.answers,
         consent_given=True,
-        consent_text=form.consent_text,
-        consented_at=now,
+        consent_text=data.consent_text.strip() or form.consent_text,
+        consented_at=data.consented_at or now,
         marketing_consent=data.marketing_consent and bool(form.marketing_consent_text),
         is_incentivised=bool(form.incentive),
         submission_key=data.submission_key,
@@ -185,7 +195,8 @@ def _build(form: CollectionForm, data: SubmissionData) -> Testimonial:
 
 def _store(item: Testimonial, data: SubmissionData, originals: list[str]) -> Testimonial:
     item.save()
-    record(event=EventType.RECEIVED, testimonial=item, to_state=item.state, reasons=["Submitted through the form."])
+    how = "Sent through the API." if item.source == Testimonial.Source.API else "Submitted through the form."
+    record(event=EventType.RECEIVED, testimonial=item, to_state=item.state, reasons=[how])
     assets = [
         MediaAsset.objects.create(
             testimonial=item,

@@ -106,9 +106,11 @@ def item_data(item: Testimonial) -> dict:
         "rating": item.rating,
         "text": public_text(item),
         "highlight": redact(item.highlight or ""),
-        "date": item.created_at.date().isoformat(),
+        # When the customer wrote it: an imported review keeps its original date.
+        "date": item.written_at.date().isoformat(),
         "featured": item.featured,
         "badges": badges,
+        "imported_from": item.source_platform if item.is_imported else "",
         **_media(item),
     }
 
@@ -157,12 +159,18 @@ def _stars(rating) -> list[bool]:
     return [i < full for i in range(5)]
 
 
+def _badge_label(code: str, item: dict) -> str:
+    if code == "imported" and item.get("imported_from"):
+        return f"Imported from {item['imported_from']}"
+    return BADGE_LABELS[code]
+
+
 def document_context(data: dict, *, hosted: bool = False) -> dict:
     items = [
         {
             **item,
             "stars": _stars(item["rating"]),
-            "badge_labels": [BADGE_LABELS[b] for b in item["badges"]],
+            "badge_labels": [_badge_label(b, item) for b in item["badges"]],
             "initials": "".join(part[:1] for part in item["name"].split()[:2]).upper() or "?",
         }
         for item in data["items"]

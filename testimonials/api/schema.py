@@ -1,0 +1,61 @@
+"""OpenAPI generation (drf-spectacular): every operation documents its problem-details errors, and the
+API key is a bearer scheme. The schema is generated from the real views at /api/schema/."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
+
+from testimonials.api.problems import PROBLEM_CONTENT_TYPE
+
+PUBLIC_ID_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]{1,60}$"
+
+
+class ProblemOutput(serializers.Serializer):
+    """An error (RFC 9457 problem details)."""
+
+    type = serializers.CharField(help_text="urn:vouch:problem:<code>, e.g. urn:vouch:problem:invalid")
+    title = serializers.CharField(help_text="The HTTP status phrase.")
+    status = serializers.IntegerField()
+    detail = serializers.CharField(help_text="What went wrong, for a person to read.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Invalid input only: messages per field.",
+    )
+
+
+ERRORS = {
+    "400": "The input is not valid (see `errors`), or a business rule refused it.",
+    "401": "No API key, or an unknown or revoked one.",
+    "403": "The key's role may not do this (viewers read; editors moderate; owners manage webhooks).",
+    "404": "No such resource in the key's brand.",
+    "429": "Too many calls; wait for `Retry-After` seconds.",
+}
+
+
+class VouchAutoSchema(AutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code, description in ERRORS.items():
+            if code not in responses:
+                response = self._get_response_for_code(ProblemOutput, code, [PROBLEM_CONTENT_TYPE], direction)
+                response["description"] = description
+                responses[code] = response
+        return responses
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "testimonials.api.auth.ApiKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "vk_<prefix>_<secret>",
+            "description": "An API key (admin: API keys, or `manage.py api_key create`). It acts for one brand "
+            "with its creator's role.",
+        }

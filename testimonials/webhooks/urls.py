@@ -1,0 +1,23 @@
+"""/api/v1/webhooks/: a brand's endpoints, their secrets and delivery logs (owners)."""
+
+from django.urls import path
+
+from testimonials.webhooks import api
+
+urlpatterns = [
+    path("", api.EndpointListApi.as_view(), name="api-webhook-list"),
+    path("<str:public_id>/", api.EndpointDetailApi.as_view(), name="api-webhook-detail"),
+    path("<str:public_id>/secret/", api.EndpointSecretApi.as_view(), name="api-webhook-secret"),
+    path("<str:public_id>/rotate-secret/", api.EndpointRotateSecretApi.as_view(), name="api-webhook-rotate-secret"),
+    path("<str:public_id>/deliveries/", api.DeliveryListApi.as_view(), name="api-webhook-delivery-list"),
+    path(
+        "<str:public_id>/deliveries/<str:delivery_id>/",
+        api.DeliveryDetailApi.as_view(),
+        name="api-webhook-delivery-detail",
+    ),
+    path(
+        "<str:public_id>/deliveries/<str:delivery_id>/redeliver/",
+        api.DeliveryRedeliverApi.as_view(),
+        name="api-webhook-delivery-redeliver",
+    ),
+]
