@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -44,6 +44,7 @@ from testimonials.selectors import (
     tag_list_for_brand,
     testimonial_get_in_brands,
     testimonial_list_for_brand,
+    user_can_edit_brand,
     widget_list_for_brand,
 )
 from testimonials.services.brands import tag_save
@@ -146,6 +147,8 @@ class TestimonialListApi(generics.ListAPIView):
             raise ValidationError({field: ["This endpoint takes no files; send photos and videos through the form."]})
         wanted = data.validated_data
         brand = brand_for(request, wanted.get("brand"))
+        if not user_can_edit_brand(request.user, brand):
+            raise PermissionDenied("Only the brand's owners and editors can add testimonials.")
         form = get_object_or_404(collection_form_list_for_brand(brand=brand), slug=wanted["form"])
         key = request.headers.get("Idempotency-Key", "")
         if len(key) > 200:
