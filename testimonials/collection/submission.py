@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from testimonials import queue
 from testimonials.collection.fields import BY_NAME, FIELDS, Kind, mode_of
+from testimonials.collection.uploads import clean_file_name
 from testimonials.errors import ApplicationError
 from testimonials.lifecycle.events import record
 from testimonials.models import CollectionForm, EventType, FieldMode, MediaAsset, Testimonial
@@ -202,7 +203,7 @@ def _store(item: Testimonial, data: SubmissionData, originals: list[str]) -> Tes
             testimonial=item,
             kind=upload.kind,
             original=stored_name,
-            original_name=upload.original_name[:200],
+            original_name=clean_file_name(upload.original_name),
             content_type=upload.content_type,
             size_bytes=upload.file.size or 0,
         )

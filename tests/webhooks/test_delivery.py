@@ -301,7 +301,7 @@ def test_it_posts_new_testimonials_to_slack_as_a_message(alice, brand_a, receive
 
 def test_it_refuses_a_slack_endpoint_that_is_not_a_slack_url(alice, brand_a, settings):
     settings.VOUCH_OUTBOUND_ALLOW_LOOPBACK = False
-    with pytest.raises(ApplicationError, match="hooks.slack.com"):
+    with pytest.raises(ApplicationError, match=r"hooks\.slack\.com"):
         services.webhook_endpoint_create(
             brand=brand_a, actor=alice, url="https://93.184.215.14/x", events_=["testimonial.received"], kind="slack"
         )
