@@ -117,7 +117,7 @@ def parse_when(value) -> datetime:
         day_only = parse_date(text)
         if day_only is None:
             raise ValueError("not a date")
-        moment = datetime(day_only.year, day_only.month, day_only.day, 12, 0)
+        moment = datetime(day_only.year, day_only.month, day_only.day)
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=UTC)
     return moment
@@ -167,12 +167,19 @@ def _csv_rows(raw: IO[bytes]) -> Iterator[dict[str, str]]:
     try:
         header = next(reader)
     except StopIteration as exc:
+        text.detach()
         raise FileProblem("The file is empty.") from exc
     names = [normalise(name) for name in header]
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue  # blank lines at the end of spreadsheets
-        yield dict(zip(names, row, strict=False))
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue  # blank lines at the end of spreadsheets
+            yield dict(zip(names, row, strict=False))
+    finally:
+        try:
+            text.detach()  # leave the caller's file open: closing the wrapper would close it
+        except ValueError:
+            pass  # the caller closed it already
 
 
 def _dig(document, path: str):
@@ -234,12 +241,17 @@ def read_reviews(raw: IO[bytes], preset: Preset) -> Iterator[ImportedReview]:
 
 
 def _check_columns(row: dict, preset: Preset) -> None:
-    known = {normalise(alias) for aliases in preset.columns.values() for alias in aliases}
-    if not known & set(row):
-        examples = [*preset.columns["author_name"][:2], *preset.columns["text"][:2]]
+    """The file must have an author column this preset reads, and a rating or a text column."""
+    names = set(row)
+
+    def has(target: str) -> bool:
+        return any(normalise(alias) in names for alias in preset.columns.get(target, ()))
+
+    if not has("author_name") or not (has("rating") or has("text")):
+        wanted = [*preset.columns["author_name"][:2], *preset.columns["rating"][:1], *preset.columns["text"][:1]]
         raise FileProblem(
-            f"None of this file's columns are ones the {preset.label} preset reads "
-            f"(it reads e.g. {', '.join(examples)})."
+            f"None of this file's columns are ones the {preset.label} preset reads for the author and the review "
+            f"(it reads e.g. {', '.join(wanted)}). Is it the right preset?"
         )
 
 
