@@ -281,20 +281,19 @@ def _restore_rows(document: dict, archive, *, actor, slug: str, name: str, owner
 def _restore_testimonials(document, archive, brand, forms, tags, saved) -> tuple[dict[str, Testimonial], list[int]]:
     by_public_id: dict[str, Testimonial] = {}
     waiting: list[int] = []
-    State = Testimonial.State
     users = {}
     for row in document.get("testimonials", []):
         data = {k: v for k, v in row.items() if k not in ("public_id", "media", "history", "fingerprints", "tags")}
         item = _restore(Testimonial, data, brand=brand, form=forms.get(row.get("form")))
-        if item.state in (State.RECEIVED, State.PROCESSING):
-            item.state = State.RECEIVED  # moderated again in this brand
+        if item.state in (Testimonial.State.RECEIVED, Testimonial.State.PROCESSING):
+            item.state = Testimonial.State.RECEIVED  # moderated again in this brand
         item.save()
         # save() set created_at/updated_at as now: the export's times are the truth.
         Testimonial.objects.filter(id=item.id).update(
             created_at=Testimonial._meta.get_field("created_at").to_python(row["created_at"]),
             updated_at=Testimonial._meta.get_field("updated_at").to_python(row["updated_at"]),
         )
-        if item.state == State.RECEIVED:
+        if item.state == Testimonial.State.RECEIVED:
             waiting.append(item.id)
         by_public_id[row["public_id"]] = item
         item.tags.set([tags[s] for s in row.get("tags", []) if s in tags])

@@ -294,8 +294,12 @@ def _review(number: int, row: dict, preset: Preset) -> ImportedReview:
     if raw_date not in (None, ""):
         try:
             review.written_at = parse_when(raw_date)
-        except (ValueError, TypeError, OverflowError, OSError):
-            review.problem = f"The date {_string(raw_date)[:40]!r} is not a date (use 2024-05-31 or ISO 8601)."
+        except (ValueError, TypeError, OverflowError, OSError) as exc:
+            shown = _string(raw_date)[:40]
+            if "ambiguous" in str(exc):
+                review.problem = f"The date {shown!r} could be read two ways (day or month first): use 2024-05-31."
+            else:
+                review.problem = f"The date {shown!r} is not a date (use 2024-05-31 or ISO 8601)."
             return review
         if review.written_at > timezone.now() + timedelta(days=1):
             review.problem = "The date is in the future."
