@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from testimonials.lifecycle.models import EventType, OutboxEntry
 from testimonials.lifecycle.subscribers import subscribe
-from testimonials.webhooks import events
+from testimonials.webhooks import checks, events  # noqa: F401  (checks registers the deploy check at start-up)
 from testimonials.webhooks.services import webhook_deliveries_create, webhook_deliveries_scrub
 
 
