@@ -19,6 +19,23 @@ class NewestFirst(CursorPagination):
     max_page_size = PAGE_SIZE_MAX
     page_size_query_param = "page_size"
 
+    def get_page_size(self, request):
+        # DRF falls back to the default for "abc" or -1; a caller who asked for something wrong hears so.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+            raise ValidationError({"page_size": [f"Use a whole number from 1 to {PAGE_SIZE_MAX}."]})
+        return min(int(raw), self.max_page_size) if raw is not None else self.page_size
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = (
+                    f"Results per page, {PAGE_SIZE} by default; more than {PAGE_SIZE_MAX} gives {PAGE_SIZE_MAX}."
+                )
+        return parameters
+
     def decode_cursor(self, request):
         try:
             cursor = super().decode_cursor(request)

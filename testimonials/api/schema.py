@@ -10,6 +10,20 @@ from rest_framework import serializers
 from testimonials.api.problems import PROBLEM_CONTENT_TYPE
 
 PUBLIC_ID_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"
+
+
+class PublicIdConverter:
+    """`<pid:...>` in API paths: a public id's characters only, so a NUL byte or a slash never reaches a query."""
+
+    regex = "[A-Za-z0-9_-]{1,16}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
 SLUG_PATTERN = r"^[-a-zA-Z0-9_]{1,60}$"
 
 
@@ -32,6 +46,7 @@ ERRORS = {
     "401": "No API key, or an unknown or revoked one.",
     "403": "The key's role may not do this (viewers read; editors moderate; owners manage webhooks).",
     "404": "No such resource in the key's brand.",
+    "415": "The body is not JSON (or multipart, where the operation takes a file).",
     "429": "Too many calls; wait for `Retry-After` seconds.",
 }
 

@@ -2,21 +2,22 @@
 
 from django.urls import path
 
+import testimonials.api.urls  # noqa: F401  (registers the pid path converter)
 from testimonials.webhooks import api
 
 urlpatterns = [
     path("", api.EndpointListApi.as_view(), name="api-webhook-list"),
-    path("<str:public_id>/", api.EndpointDetailApi.as_view(), name="api-webhook-detail"),
-    path("<str:public_id>/secret/", api.EndpointSecretApi.as_view(), name="api-webhook-secret"),
-    path("<str:public_id>/rotate-secret/", api.EndpointRotateSecretApi.as_view(), name="api-webhook-rotate-secret"),
-    path("<str:public_id>/deliveries/", api.DeliveryListApi.as_view(), name="api-webhook-delivery-list"),
+    path("<pid:public_id>/", api.EndpointDetailApi.as_view(), name="api-webhook-detail"),
+    path("<pid:public_id>/secret/", api.EndpointSecretApi.as_view(), name="api-webhook-secret"),
+    path("<pid:public_id>/rotate-secret/", api.EndpointRotateSecretApi.as_view(), name="api-webhook-rotate-secret"),
+    path("<pid:public_id>/deliveries/", api.DeliveryListApi.as_view(), name="api-webhook-delivery-list"),
     path(
-        "<str:public_id>/deliveries/<str:delivery_id>/",
+        "<pid:public_id>/deliveries/<pid:delivery_id>/",
         api.DeliveryDetailApi.as_view(),
         name="api-webhook-delivery-detail",
     ),
     path(
-        "<str:public_id>/deliveries/<str:delivery_id>/redeliver/",
+        "<pid:public_id>/deliveries/<pid:delivery_id>/redeliver/",
         api.DeliveryRedeliverApi.as_view(),
         name="api-webhook-delivery-redeliver",
     ),
