@@ -371,6 +371,10 @@ SPECTACULAR_SETTINGS = {
         "ImportRowStatusEnum": "testimonials.imports.models.ImportRow.Status",
     },
     "DISABLE_ERRORS_AND_WARNINGS": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "testimonials.api.schema.forbid_unknown_fields",
+    ],
 }
 
 # --------------------------------------------------------------------------- abuse

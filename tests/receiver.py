@@ -23,7 +23,8 @@ class Received:
 class Receiver:
     def __init__(self, *, status: int = 200, body: bytes = b"ok", delay: float = 0.0, headers: dict | None = None):
         self.status, self.body, self.delay, self.headers = status, body, delay, dict(headers or {})
-        self.script: list[int] = []
+        self.script: list[int] = []  # statuses to answer in turn, then `status`
+        self.delays: list[float] = []  # seconds to wait before answering, in turn, then `delay`
         self.requests: list[Received] = []
         self.files: dict[str, tuple[bytes, str]] = {}  # path -> (content, content type) for GETs
         self._lock = threading.Lock()
@@ -43,8 +44,9 @@ class Receiver:
                         Received(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                     )
                     status = receiver.script.pop(0) if receiver.script else receiver.status
-                if receiver.delay:
-                    time.sleep(receiver.delay)
+                    delay = receiver.delays.pop(0) if receiver.delays else receiver.delay
+                if delay:
+                    time.sleep(delay)
                 content, content_type = receiver.files.get(self.path, (receiver.body, "text/plain"))
                 self.send_response(status)
                 for name, value in receiver.headers.items():

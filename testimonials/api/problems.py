@@ -14,6 +14,7 @@ from http import HTTPStatus
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -105,6 +106,7 @@ def problem_exception_handler(exc, context):
     )
 
 
+@csrf_exempt  # the API takes no cookies' word for anything; a POST to a wrong URL is a 404 like a GET
 def api_not_found(request, exception=None):
     """Unknown URLs under /api/ answer in the same shape (a path no route matches, e.g. an id with a slash)."""
     body = _problem(404, "not_found", "There is no such resource.")

@@ -52,6 +52,11 @@ ERRORS = {
 
 
 class VouchAutoSchema(AutoSchema):
+    def map_parsers(self):
+        # Bodies are documented as JSON (form posts are accepted too, for curl -d); an upload documents multipart.
+        parsers = super().map_parsers()
+        return ["application/json"] if "application/json" in parsers else parsers
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for code, description in ERRORS.items():
@@ -74,3 +79,12 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "description": "An API key (admin: API keys, or `manage.py api_key create`). It acts for one brand "
             "with its creator's role.",
         }
+
+
+def forbid_unknown_fields(result, generator, request, public):
+    """Request bodies list every field they take: an unknown one (a typo, "ratting") is refused, not ignored
+    (StrictInput), and the schema says so."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+    return result

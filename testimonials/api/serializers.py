@@ -8,9 +8,57 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from testimonials.collection.fields import TESTIMONIAL_FIELDS, Kind
 from testimonials.models import CollectionForm, MediaAsset, Tag, Testimonial, Widget
+
+
+def _json_type_problem(field: serializers.Field, value) -> str | None:
+    """DRF reads 5 as "5" and "true" as True; in JSON a value of the wrong type is an error to report."""
+    if value is None:
+        return None
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else "Must be true or false."
+    if isinstance(field, serializers.IntegerField):
+        return None if isinstance(value, int) and not isinstance(value, bool) else "Must be a whole number."
+    if isinstance(field, serializers.CharField | serializers.ChoiceField | serializers.DateTimeField):
+        return None if isinstance(value, str) else "Must be a string."
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        return next(
+            (_json_type_problem(field.child, item) for item in value if _json_type_problem(field.child, item)), None
+        )
+    return None
+
+
+class StrictInput(serializers.Serializer):
+    """Input that says what is wrong instead of guessing: a parameter sent empty (`?brand=`, which DRF reads as
+    left out) and, in JSON, a value of the wrong type (DRF turns 0 into "0") are refused."""
+
+    def to_internal_value(self, data):
+        if html.is_html_input(data):
+            problems = {
+                name: "Give a value, or leave this out."
+                for name, field in self.fields.items()
+                if name in data and data.get(name) == "" and not getattr(field, "allow_blank", False)
+            }
+        elif isinstance(data, dict):
+            problems = {
+                name: problem
+                for name, field in self.fields.items()
+                if name in data and (problem := _json_type_problem(field, data[name]))
+            }
+        else:
+            problems = {}
+        # A body's unknown field is a mistake to report (a typo would otherwise be lost silently); query strings
+        # also carry the pagination's own parameters, so only bodies are held to this.
+        if self.context.get("body") or (isinstance(data, dict) and not html.is_html_input(data)):
+            for name in data:
+                if name not in self.fields:
+                    problems[str(name)[:60]] = "Unknown field."
+        if problems:
+            raise serializers.ValidationError({name: [message] for name, message in problems.items()})
+        return super().to_internal_value(data)
 
 
 class RenditionOutput(serializers.Serializer):
@@ -45,7 +93,7 @@ class FlagOutput(serializers.Serializer):
     evidence = serializers.ListField(child=serializers.CharField(), required=False)
 
 
-class AnswerSerializer(serializers.Serializer):
+class AnswerSerializer(StrictInput):
     prompt = serializers.CharField(max_length=500)
     answer = serializers.CharField(max_length=1000)
 
@@ -172,7 +220,7 @@ class _CustomerFields(serializers.SerializerMetaclass):
         )
     ]
 )
-class TestimonialCreateInput(serializers.Serializer, metaclass=_CustomerFields):
+class TestimonialCreateInput(StrictInput, metaclass=_CustomerFields):
     """A testimonial collected on the brand's own site. The form's rules apply (required fields, lengths),
     and the consent the customer gave must be sent: its exact words and when they agreed."""
 
@@ -191,23 +239,23 @@ class TestimonialCreateInput(serializers.Serializer, metaclass=_CustomerFields):
         return value
 
 
-class RejectInput(serializers.Serializer):
+class RejectInput(StrictInput):
     reason = serializers.CharField(
         max_length=300, allow_blank=False, trim_whitespace=True, help_text="A content reason: spam, abusive, ..."
     )
 
 
-class FeatureInput(serializers.Serializer):
+class FeatureInput(StrictInput):
     featured = serializers.BooleanField(default=True)
 
 
-class TagsInput(serializers.Serializer):
+class TagsInput(StrictInput):
     tags = serializers.ListField(
         child=serializers.SlugField(max_length=60), min_length=1, max_length=50, help_text="Slugs of the brand's tags."
     )
 
 
-class ListFilters(serializers.Serializer):
+class ListFilters(StrictInput):
     brand = serializers.SlugField(required=False)
     state = serializers.ChoiceField(choices=Testimonial.State.choices, required=False)
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False)
@@ -217,7 +265,7 @@ class ListFilters(serializers.Serializer):
     updated_since = serializers.DateTimeField(required=False)
 
 
-class BrandFilter(serializers.Serializer):
+class BrandFilter(StrictInput):
     brand = serializers.SlugField(required=False, help_text="Needed only when the caller has several brands.")
 
 
@@ -294,7 +342,7 @@ class TagOutput(serializers.ModelSerializer):
         fields = ["slug", "name", "brand", "created_at"]
 
 
-class TagInput(serializers.Serializer):
+class TagInput(StrictInput):
     brand = serializers.SlugField(required=False, help_text="Needed only when the caller has several brands.")
     name = serializers.CharField(max_length=60)
     slug = serializers.SlugField(max_length=60, required=False, help_text="Made from the name when left out.")

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from testimonials.api.auth import api_brands
 from testimonials.api.pagination import ByNumber, NewestFirst
-from testimonials.api.serializers import BrandFilter
+from testimonials.api.serializers import BrandFilter, StrictInput
 from testimonials.api.views import brand_for, id_param
 from testimonials.imports import presets, services
 from testimonials.imports.models import ImportJob, ImportRow
@@ -33,7 +33,7 @@ class ImportJobOutput(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class ImportJobInput(serializers.Serializer):
+class ImportJobInput(StrictInput):
     brand = serializers.SlugField(required=False, help_text="Needed only when the caller has several brands.")
     preset = serializers.ChoiceField(choices=presets.CHOICES)
     file = serializers.FileField(help_text="The platform's export (CSV or JSON, as the preset says).")
@@ -83,7 +83,7 @@ class ImportListApi(generics.ListAPIView):
     def post(self, request, *args, **kwargs):
         # Counted while the body streams in (LimitedUploadHandler); a file in any other field is refused.
         request._request.upload_limits = {"file": settings.VOUCH_IMPORT_MAX_BYTES}
-        data = ImportJobInput(data=request.data)
+        data = ImportJobInput(data=request.data, context={"body": True})
         refused = getattr(request, "upload_refusals", {}) or {}
         if refused:
             raise ValidationError(

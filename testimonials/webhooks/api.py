@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from testimonials.api.auth import api_brands
 from testimonials.api.pagination import NewestFirst
-from testimonials.api.serializers import BrandFilter
+from testimonials.api.serializers import BrandFilter, StrictInput
 from testimonials.api.views import brand_for, id_param
 from testimonials.models import Membership
 from testimonials.selectors import brand_role_for_user
@@ -92,7 +92,7 @@ class SecretOutput(serializers.Serializer):
         ),
     ]
 )
-class EndpointInput(serializers.Serializer):
+class EndpointInput(StrictInput):
     brand = serializers.SlugField(required=False, help_text="Needed only when the caller has several brands.")
     url = serializers.CharField(max_length=1000, help_text="https only; a private or local address is refused.")
     events = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_CHOICES), min_length=1)
@@ -100,7 +100,7 @@ class EndpointInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=WebhookEndpoint.Kind.choices, default=WebhookEndpoint.Kind.STANDARD)
 
 
-class EndpointUpdateInput(serializers.Serializer):
+class EndpointUpdateInput(StrictInput):
     url = serializers.CharField(max_length=1000, required=False)
     events = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_CHOICES), min_length=1, required=False)
     name = serializers.CharField(max_length=80, required=False, allow_blank=True)
@@ -134,7 +134,7 @@ class DeliveryDetailOutput(DeliveryOutput):
         fields = [*DeliveryOutput.Meta.fields, "payload", "attempt_log"]
 
 
-class DeliveryFilter(serializers.Serializer):
+class DeliveryFilter(StrictInput):
     status = serializers.ChoiceField(choices=WebhookDelivery.Status.choices, required=False)
 
 

@@ -31,8 +31,14 @@ log = logging.getLogger(__name__)
 
 Status = WebhookDelivery.Status
 OWNERS_ONLY = "Only the brand's owners can manage its webhooks."
-# A sending worker holds a delivery this long (more than connect + read timeouts); then it may go again.
-LEASE = timedelta(seconds=60)
+# A sending worker holds a delivery for its connect and read timeouts and a margin; then it may go again.
+LEASE_MARGIN = 5.0
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=safehttp.CONNECT_TIMEOUT + settings.VOUCH_WEBHOOK_TIMEOUT_SECONDS + LEASE_MARGIN)
+
+
 # Retries this soon are sent with a countdown; later ones wait for the periodic pass (a Redis countdown
 # longer than the visibility timeout would be delivered twice).
 COUNTDOWN_LIMIT = 600
@@ -267,7 +273,7 @@ def _claim(delivery_id: int, now) -> int | None:
     """Take the delivery for one attempt (and a lease); its attempt number, or None when it is not ours to send."""
     due = Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(status=Status.SENDING, lease_until__lt=now)
     claimed = WebhookDelivery.objects.filter(due, id=delivery_id, endpoint__is_active=True).update(
-        status=Status.SENDING, attempts=F("attempts") + 1, lease_until=now + LEASE
+        status=Status.SENDING, attempts=F("attempts") + 1, lease_until=now + _lease()
     )
     if not claimed:
         return None

@@ -262,3 +262,17 @@ def test_it_serves_the_schema_and_a_docs_page_without_a_cdn(client):
     assert "cdn" not in html.lower() and "<script>" not in html  # the page's CSP allows no inline script
     script = client.get(reverse("api-docs") + "?script=")
     assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
+
+
+def test_it_refuses_unknown_fields_wrong_types_and_empty_parameters(api, brand_a, form_a):
+    item = TestimonialFactory(brand=brand_a, state=State.PENDING_REVIEW)
+    typo = api.post(reverse("api-testimonial-list"), _new(ratting=5))
+    assert typo.status_code == 400 and typo.json()["errors"] == {"ratting": ["Unknown field."]}
+    wrong = api.post(reverse("api-testimonial-reject", args=[item.public_id]), {"reason": 0})
+    assert wrong.status_code == 400 and wrong.json()["errors"] == {"reason": ["Must be a string."]}
+    flag = api.post(reverse("api-testimonial-feature", args=[item.public_id]), {"featured": "yes"})
+    assert flag.status_code == 400 and "featured" in flag.json()["errors"]
+    empty = api.get(reverse("api-testimonial-list"), {"brand": ""})
+    assert empty.status_code == 400 and "brand" in empty.json()["errors"]
+    assert api.get(reverse("api-testimonial-list"), {"page_size": "abc"}).status_code == 400
+    assert Testimonial.objects.get(id=item.id).state == State.PENDING_REVIEW
