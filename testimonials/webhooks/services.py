@@ -269,15 +269,13 @@ def webhook_deliveries_scrub(*, entries: list[OutboxEntry]) -> int:
 # --------------------------------------------------------------------------- sending
 
 
-def _claim(delivery_id: int, now) -> int | None:
-    """Take the delivery for one attempt (and a lease); its attempt number, or None when it is not ours to send."""
+def _claim(delivery_id: int, now) -> bool:
+    """Take the delivery for one attempt (and a lease); False when it is not ours to send (not due, taken)."""
     due = Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(status=Status.SENDING, lease_until__lt=now)
     claimed = WebhookDelivery.objects.filter(due, id=delivery_id, endpoint__is_active=True).update(
         status=Status.SENDING, attempts=F("attempts") + 1, lease_until=now + _lease()
     )
-    if not claimed:
-        return None
-    return WebhookDelivery.objects.values_list("attempts", flat=True).get(id=delivery_id)
+    return bool(claimed)
 
 
 def message_body(delivery: WebhookDelivery) -> bytes:
@@ -319,10 +317,10 @@ def webhook_deliver(*, delivery_id: int) -> str:
     Safe to call any number of times, concurrently too (the claim decides); never raises for the receiver.
     """
     now = timezone.now()
-    attempt = _claim(delivery_id, now)
-    if attempt is None:
+    if not _claim(delivery_id, now):
         return "skipped"
     delivery = WebhookDelivery.objects.select_related("endpoint").get(id=delivery_id)
+    attempt = delivery.attempts
     body = message_body(delivery)
     headers = message_headers(delivery, body, timestamp=int(now.timestamp()))
     status_code, latency_ms, excerpt, error = None, None, "", ""
@@ -367,7 +365,13 @@ def _record(delivery, attempt, status_code, latency_ms, excerpt, error, started)
     endpoint = WebhookEndpoint.objects.filter(id=delivery.endpoint_id)
     if not error:
         ours.update(status=Status.SUCCEEDED, delivered_at=now, next_attempt_at=None, manual_pending=False, **facts)
-        endpoint.update(consecutive_failures=0, last_success_at=now)
+        # Every success writing the one endpoint row would serialise all deliveries to it on that row's
+        # lock: write it only when a failure streak ends, or at most once a minute.
+        endpoint.filter(
+            Q(consecutive_failures__gt=0)
+            | Q(last_success_at__isnull=True)
+            | Q(last_success_at__lt=now - timedelta(seconds=60))
+        ).update(consecutive_failures=0, last_success_at=now)
         return "succeeded"
     wait = queue.webhook_retry().delay(attempt - delivery.schedule_start - 1)
     endpoint.update(consecutive_failures=F("consecutive_failures") + 1, last_failure_at=now)
