@@ -86,12 +86,12 @@ def main() -> None:
     from django.db import connection
 
     from testimonials.imports import presets, reader, services
-    from testimonials.imports.models import ImportJob
+    from testimonials.imports.models import ReviewImport
     from testimonials.models import Brand, Membership, Testimonial
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {Testimonial._meta.db_table}, {ImportJob._meta.db_table} CASCADE")
+        cursor.execute(f"TRUNCATE {Testimonial._meta.db_table}, {ReviewImport._meta.db_table} CASCADE")
     brand, _ = Brand.objects.update_or_create(slug="bench-imports", defaults={"name": "Bench imports"})
     owner, _ = get_user_model().objects.get_or_create(username="bench-importer")
     Membership.objects.get_or_create(user=owner, brand=brand, defaults={"role": Membership.Role.OWNER})

@@ -301,6 +301,12 @@ CELERY_BEAT_SCHEDULE = {
     "purge-webhook-log": {"task": "testimonials.webhooks.tasks.webhook_log_purge_task", "schedule": 3600.0},
     # Import jobs whose worker died (no heartbeat for a while) carry on from their last checkpoint.
     "resume-stalled-imports": {"task": "testimonials.imports.tasks.imports_resume_stalled_task", "schedule": 60.0},
+    # Invitations: plan the invitations and reminders that are due, send them, resume interrupted
+    # imports and mark sends whose worker died as interrupted (never sent twice).
+    "invitations-tick": {
+        "task": "testimonials.invitations.tasks.invitations_tick_task",
+        "schedule": _env("float", "VOUCH_INVITE_EVERY_SECONDS", default=60.0),
+    },
 }
 
 # --------------------------------------------------------------------------- integrations
@@ -318,12 +324,57 @@ VOUCH_WEBHOOK_LOG_RETENTION_DAYS = _env("int", "VOUCH_WEBHOOK_LOG_RETENTION_DAYS
 VOUCH_IMPORT_FETCH_MEDIA = _bool("VOUCH_IMPORT_FETCH_MEDIA", False)
 VOUCH_IMPORT_MAX_BYTES = _env("int", "VOUCH_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 
-# --------------------------------------------------------------------------- email
-# Owners are told when a webhook endpoint is switched off. smtp://user:password@host:587 (with
-# ?tls=True), or consolemail:// to print; unset: the local SMTP server on port 25.
-if env.str("EMAIL_URL", default=""):
-    vars().update(_env("email_url", "EMAIL_URL"))
-DEFAULT_FROM_EMAIL = _env("str", "DEFAULT_FROM_EMAIL", default="Vouch <vouch@localhost>")
+# --------------------------------------------------------------------------- email (invitations)
+# The embedded default writes every message to a folder as an .eml file (the admin's outbox page
+# reads it back); consolemail:// prints them; production sends through SMTP:
+# EMAIL_URL=smtp+tls://user:password@smtp.example.com:587 (or smtp+ssl://...:465, smtp://...:25).
+_EMAIL_URL = env.str("EMAIL_URL", default="")
+EMAIL_FILE_PATH = str(VAR_DIR / "outbox")
+if not _EMAIL_URL or _EMAIL_URL.startswith("filemail:"):
+    EMAIL_BACKEND = "testimonials.invitations.mailbox.OutboxFileBackend"
+    EMAIL_FILE_PATH = _EMAIL_URL.split("://", 1)[-1] if _EMAIL_URL.startswith("filemail://") else EMAIL_FILE_PATH
+    EMAIL_FILE_PATH = EMAIL_FILE_PATH or str(VAR_DIR / "outbox")
+elif _EMAIL_URL.startswith(("smtp://", "smtps://", "smtp+tls://", "smtp+ssl://", "consolemail://")):
+    _email = _env("email_url", "EMAIL_URL")
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+    EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+    EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+    EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+    EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+    EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+else:
+    raise ImproperlyConfigured(
+        "Environment variable EMAIL_URL is malformed: use smtp+tls://user:password@host:587, consolemail:// "
+        "or filemail:///path."
+    )
+# Seconds an SMTP connection may block; a timeout is a temporary error, retried with backoff.
+EMAIL_TIMEOUT = _env("int", "EMAIL_TIMEOUT", default=20)
+_HOST = PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "localhost"
+# The address invitations come from (the From header shows the brand's name beside it).
+VOUCH_INVITE_FROM = _env("str", "VOUCH_INVITE_FROM", default=f"invitations@{_HOST}")
+DEFAULT_FROM_EMAIL = VOUCH_INVITE_FROM
+# The envelope sender (Return-Path). With bounces@example.com, each message goes out as
+# bounces+<message id>@example.com, so a bounce names the message it is about.
+VOUCH_INVITE_BOUNCE_ADDRESS = _env("str", "VOUCH_INVITE_BOUNCE_ADDRESS", default="")
+# Per brand and day (a brand's sender settings may lower or raise it); Gmail and Yahoo apply stricter
+# rules to senders above 5,000 a day.
+VOUCH_INVITE_DAILY_CAP = _env("int", "VOUCH_INVITE_DAILY_CAP", default=2000)
+# Messages per second (or minute, hour) for the whole installation, shared by every worker.
+VOUCH_INVITE_SEND_RATE = _env("str", "VOUCH_INVITE_SEND_RATE", default="10/s")
+# Days an invitation link keeps working after the message that carried it.
+VOUCH_INVITE_LINK_DAYS = _env("int", "VOUCH_INVITE_LINK_DAYS", default=60)
+# Attempts at one message through temporary errors (4xx, timeouts) before it is marked failed.
+VOUCH_INVITE_MAX_ATTEMPTS = _env("int", "VOUCH_INVITE_MAX_ATTEMPTS", default=8)
+# DKIM signing (optional): the selector publishes the public key at <selector>._domainkey.<domain>.
+VOUCH_DKIM_SELECTOR = _env("str", "VOUCH_DKIM_SELECTOR", default="")
+VOUCH_DKIM_DOMAIN = _env("str", "VOUCH_DKIM_DOMAIN", default="")
+VOUCH_DKIM_PRIVATE_KEY_FILE = _env("str", "VOUCH_DKIM_PRIVATE_KEY_FILE", default="")
+VOUCH_DKIM_PRIVATE_KEY = _env("str", "VOUCH_DKIM_PRIVATE_KEY", default="").replace("\\n", "\n")
+if VOUCH_DKIM_SELECTOR and not (VOUCH_DKIM_PRIVATE_KEY_FILE or VOUCH_DKIM_PRIVATE_KEY):
+    raise ImproperlyConfigured(
+        "VOUCH_DKIM_SELECTOR is set: also set VOUCH_DKIM_PRIVATE_KEY_FILE (or VOUCH_DKIM_PRIVATE_KEY)."
+    )
 
 # --------------------------------------------------------------------------- API
 REST_FRAMEWORK = {
@@ -367,8 +418,8 @@ SPECTACULAR_SETTINGS = {
         "MediaKindEnum": "testimonials.models.testimonials.MediaAsset.Kind",
         "DeliveryStatusEnum": "testimonials.webhooks.models.WebhookDelivery.Status",
         "EndpointKindEnum": "testimonials.webhooks.models.WebhookEndpoint.Kind",
-        "ImportStatusEnum": "testimonials.imports.models.ImportJob.Status",
-        "ImportRowStatusEnum": "testimonials.imports.models.ImportRow.Status",
+        "ImportStatusEnum": "testimonials.imports.models.ReviewImport.Status",
+        "ImportRowStatusEnum": "testimonials.imports.models.ReviewImportRow.Status",
     },
     "DISABLE_ERRORS_AND_WARNINGS": False,
     "POSTPROCESSING_HOOKS": [
@@ -385,7 +436,8 @@ TRUSTED_PROXY_COUNT = _env("int", "TRUSTED_PROXY_COUNT", default=0)
 SUBMIT_RATE_LIMIT = _env("str", "SUBMIT_RATE_LIMIT", default="10/h")
 # Resumable uploads started per client (a video, a retake): same syntax.
 UPLOAD_RATE_LIMIT = _env("str", "UPLOAD_RATE_LIMIT", default="30/h")
-for _name, _rate in (("SUBMIT_RATE_LIMIT", SUBMIT_RATE_LIMIT), ("UPLOAD_RATE_LIMIT", UPLOAD_RATE_LIMIT)):
+_RATES = (("SUBMIT_RATE_LIMIT", SUBMIT_RATE_LIMIT), ("UPLOAD_RATE_LIMIT", UPLOAD_RATE_LIMIT))
+for _name, _rate in (*_RATES, ("VOUCH_INVITE_SEND_RATE", VOUCH_INVITE_SEND_RATE)):
     if not re.fullmatch(r"\s*(0|off|\d+/\d*[smhd])\s*", _rate, flags=re.IGNORECASE):
         raise ImproperlyConfigured(f"Environment variable {_name} is malformed: use 10/h, 5/10m or 0, not {_rate!r}")
 SUBMIT_MIN_SECONDS = _env("int", "SUBMIT_MIN_SECONDS", default=3)

@@ -51,6 +51,11 @@ MEDIA_RETRY = Retry(base=5.0, cap=600.0)
 # lifecycle_dispatch_task: no retry of its own; the sweeper hands failed entries off again after this.
 DISPATCH_RETRY = Retry(base=30.0, cap=3600.0)
 # widget_publish_task: no retry of its own; a publish asked for and not done is re-enqueued by the sweeper.
+# invitations_send_task: a message the mail server answered with a temporary error (4xx, a timeout)
+# is deferred on its row and sent again after this, up to VOUCH_INVITE_MAX_ATTEMPTS attempts.
+INVITE_SEND_RETRY = Retry(base=60.0, cap=6 * 3600.0)
+# import_job_run_task: late ack; a job whose worker died resumes from its checkpoint (invitations_tick),
+# up to IMPORT_MAX_ATTEMPTS starts before it is marked failed. invitations_tick_task: none (beat runs it).
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Public and brand-facing URLs. Names follow <entity>-<action>."""
 
-from django.urls import path
+from django.urls import include, path
 
 from testimonials.collection import upload_views
 from testimonials.collection import views as collect
@@ -23,4 +23,6 @@ urlpatterns: list = [
     path("embed.js", widgets.embed_script, name="widget-embed"),
     path("widgets/<str:public_id>/<str:name>", widgets.widget_file, name="widget-file"),
     path("w/<str:public_id>/", widgets.widget_wall, name="widget-wall"),
+    # Invitations (public): the invitation link and one-click unsubscribe.
+    path("", include("testimonials.invitations.urls")),
 ]

@@ -82,3 +82,25 @@ class WidgetFactory(factory.django.DjangoModelFactory):
 
     brand = factory.SubFactory(BrandFactory)
     name = factory.Sequence(lambda n: f"Widget {n}")
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "testimonials.Campaign"
+
+    brand = factory.SubFactory(BrandFactory)
+    form = factory.SubFactory(CollectionFormFactory, brand=factory.SelfAttribute("..brand"))
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    delay_days = 0  # due at once: tests move the clock themselves where the delay matters
+
+
+class RecipientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "testimonials.Recipient"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    brand = factory.SelfAttribute("campaign.brand")
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    email_key = factory.LazyAttribute(lambda r: r.email.lower())
+    next_send_at = factory.LazyFunction(timezone.now)

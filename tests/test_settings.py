@@ -69,8 +69,10 @@ def test_it_passes_the_deployment_checklist_with_production_variables(tmp_path):
         "SECRET_KEY": "f3Kq9-vLx2!pR7zW0mYc8TbN4sHdJ6gUe1aQoXiV5rZyP0wLkMnBvC",
         "VOUCH_VAR_DIR": str(tmp_path),
         "ALLOWED_HOSTS": "vouch.example.com",
+        "VOUCH_PUBLIC_URL": "https://vouch.example.com",  # unsubscribe links must be https (RFC 8058)
         "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "EMAIL_URL": "smtp+tls://vouch:secret@smtp.example.com:587",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

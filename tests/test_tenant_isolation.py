@@ -15,11 +15,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from testimonials.imports.models import ImportJob
+from testimonials.imports.models import ReviewImport
 from testimonials.models import AuditEvent, Tag, Testimonial, Widget
 from testimonials.webhooks.models import WebhookDelivery, WebhookEndpoint
 from testimonials.webhooks.signing import secret_new
-from tests.factories import TagFactory, TestimonialFactory, WidgetFactory
+from tests.factories import CampaignFactory, TagFactory, TestimonialFactory, WidgetFactory
 
 
 @dataclass
@@ -32,7 +32,7 @@ class World:
     tag: Tag | None = None
     endpoint: WebhookEndpoint | None = None
     delivery: WebhookDelivery | None = None
-    import_job: ImportJob | None = None
+    import_job: ReviewImport | None = None
 
 
 @dataclass
@@ -40,20 +40,26 @@ class TenantCase:
     url_name: str
     url: Callable[[World], str]
     method: str = "get"
-    data: dict | Callable[[], dict] = field(default_factory=dict)
+    data: dict | Callable[[World], dict] = field(default_factory=dict)  # a callable builds brand A's rows it names
     content_type: str | None = None
 
 
 def _snapshot() -> tuple:
     """What charlie must not be able to change."""
+    from testimonials.invitations.models import Recipient
+
     rows = Testimonial.objects.order_by("id").values_list("id", "state", "featured", "text")
     widgets = Widget.objects.order_by("id").values_list(
         "id", "name", "layout", "published_version", "publish_requested_at"
     )
+    recipients = Recipient.objects.order_by("id").values_list("id", "status", "email")
     endpoints = WebhookEndpoint.objects.order_by("id").values_list("id", "url", "is_active", "secret", "events")
     deliveries = WebhookDelivery.objects.order_by("id").values_list("id", "status", "next_attempt_at")
-    others = (Tag.objects.count(), ImportJob.objects.count(), Testimonial.tags.through.objects.count())
-    return tuple(rows), tuple(widgets), tuple(endpoints), tuple(deliveries), others, AuditEvent.objects.count()
+    others = (Tag.objects.count(), ReviewImport.objects.count(), Testimonial.tags.through.objects.count())
+    return (
+        tuple(rows), tuple(widgets), tuple(recipients), tuple(endpoints), tuple(deliveries), others,
+        AuditEvent.objects.count(),
+    )  # fmt: skip
 
 
 # URLs anyone may open, and why. Each still may not leak other brands' private data: their own
@@ -75,15 +81,19 @@ PUBLIC_URLS: dict[str, str] = {
     "api-schema": "the OpenAPI 3 schema of the API, no data",
     "api-docs": "the docs page that renders the schema (Swagger UI served locally), no data",
     "api-not-found": "the problem-details 404 for URLs under /api/ that no route matches",
+    # Invitations (tests/invitations/test_link.py proves a forged, expired or reused token is refused, and
+    # a token of brand A's customer changes nothing of brand B's):
+    "invitation-open": "an invited customer's form, reached only with a token signed for that customer",
+    "invitation-unsubscribe": "one-click unsubscribe (RFC 8058), reached only with a token signed for that customer",
 }
 
 
-def _import_file() -> dict:
+def _import_file(world) -> dict:
     upload = SimpleUploadedFile("reviews.csv", b"name,rating,text\nAda,5,Lovely shop\n", content_type="text/csv")
     return {"brand": "brand-a", "preset": "csv", "file": upload}
 
 
-def _new_testimonial() -> dict:
+def _new_testimonial(world) -> dict:
     return {
         "brand": "brand-a",
         "form": "feedback",
@@ -156,6 +166,16 @@ CASES: list[TenantCase] = [
     TenantCase("api-import-list", lambda w: reverse("api-import-list"), method="post", data=_import_file),
     TenantCase("api-import-detail", lambda w: reverse("api-import-detail", args=[w.import_job.public_id])),
     TenantCase("api-import-rows", lambda w: reverse("api-import-rows", args=[w.import_job.public_id])),
+    TenantCase(
+        "api-invitation-create",
+        lambda w: reverse("api-invitation-create"),
+        method="post",
+        data=lambda w: {
+            "campaign": CampaignFactory(brand=w.form.brand, form=w.form).public_id,
+            "customers": [{"email": "ada@example.com", "name": "Ada"}],
+        },
+        content_type="application/json",
+    ),
 ]
 
 # The same URL name, other methods: creating through a list URL.
@@ -205,13 +225,13 @@ def world(brand_a, form_a):
         delivery=WebhookDelivery.objects.create(
             endpoint=endpoint, brand=brand_a, event_type="testimonial.approved", status=WebhookDelivery.Status.FAILED
         ),
-        import_job=ImportJob.objects.create(brand=brand_a, preset="csv", status=ImportJob.Status.DONE),
+        import_job=ReviewImport.objects.create(brand=brand_a, preset="csv", status=ReviewImport.Status.DONE),
     )
 
 
 def _call(client, case: TenantCase, world: World):
     kwargs = {"content_type": case.content_type} if case.content_type else {}
-    data = case.data() if callable(case.data) else case.data
+    data = case.data(world) if callable(case.data) else case.data
     return getattr(client, case.method)(case.url(world), data, **kwargs)
 
 

@@ -109,7 +109,7 @@ def test_every_event_type_has_a_label_and_every_subscriber_follows_declared_even
     assert all(label for _, label in EventType.choices)
     assert TESTIMONIAL_EVENTS <= set(EventType)
     names = {s.name for s in subscribers()}
-    assert {"widgets", "privacy"} <= names
+    assert {"widgets", "privacy", "invitations"} <= names
     for subscriber in subscribers():
         assert subscriber.events <= set(EventType.values), subscriber.name
 
@@ -128,3 +128,38 @@ def test_every_form_setting_has_a_customer_field_and_every_field_a_home():
         if spec.kind != Kind.MEDIA:
             assert spec.name in submission_fields
             Testimonial._meta.get_field(spec.name)  # raises if the testimonial has no such column
+
+
+# --------------------------------------------------------------------------- invitations
+
+
+def test_every_invitation_status_has_a_colour_transitions_and_a_funnel_stage():
+    from testimonials.invitations.admin import STATUS_COLOURS
+    from testimonials.invitations.models import RECIPIENT_TRANSITIONS, Recipient, RecipientStatus
+    from testimonials.invitations.selectors import STAGES
+
+    statuses = set(RecipientStatus.values)
+    assert set(STATUS_COLOURS) == statuses and all(HEX.match(c) for c in STATUS_COLOURS.values())
+    assert set(RECIPIENT_TRANSITIONS) == statuses
+    assert set(STAGES) == statuses
+    [constraint] = [c for c in Recipient._meta.constraints if c.name == "recipient_status_valid"]
+    assert constraint.condition.children == [("status__in", RecipientStatus.values)]
+
+
+def test_every_invitation_event_the_code_records_is_declared():
+    used = set()
+    for path in (APP / "invitations").rglob("*.py"):
+        used |= set(re.findall(r"EventType\.(INVITATION_[A-Z_]+)", path.read_text()))
+    declared = {e.name for e in EventType if e.value.startswith("invitation.")}
+    assert used and used <= declared
+    assert EventType.INVITATION_SUBMITTED.value == "invitation.submitted"  # webhooks subscribe to this name
+
+
+def test_the_invitation_link_fills_in_only_fields_declared_for_it():
+    from testimonials.collection.fields import BY_NAME, KnownCustomer, Prefill
+
+    assert BY_NAME["author_email"].prefill == Prefill.LOCKED
+    assert BY_NAME["author_name"].prefill == Prefill.EDITABLE
+    known = KnownCustomer(key="k", values={"author_email": "a@example.com", "author_name": "A", "text": "forged"})
+    assert known.prefilled() == {"author_email": "a@example.com", "author_name": "A"}
+    assert known.locked() == {"author_email": "a@example.com"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -166,3 +167,18 @@ def duration_text(value: timedelta | None) -> str:
     if seconds < 48 * 3600:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} days"
+
+
+# Sections other packages add to the dashboard (invitations' funnel): render(request, brand_ids) returns
+# inline HTML, or "" when it has nothing to show. Registered from the package's admin module, so the
+# core dashboard never imports them.
+_PANELS: dict[str, Callable] = {}
+
+
+def register_panel(name: str, render: Callable) -> None:
+    _PANELS[name] = render
+
+
+def panels(request, brand_ids: list[int] | None) -> list[SafeString]:
+    rendered = (render(request, brand_ids) for _, render in sorted(_PANELS.items()))
+    return [html for html in rendered if html]

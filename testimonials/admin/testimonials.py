@@ -397,6 +397,7 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
             "waiting_longest": testimonial_list_moderation_queue(brand_ids=brand_ids)[:5],
             "many_brands": len(brands) > 1,
             "queue_count": sum(stats.by_state[s] for s in (State.PENDING_REVIEW, State.FAILED)),
+            "panels": dashboard.panels(request, brand_ids),
         }
         return TemplateResponse(request, "admin/testimonials/dashboard.html", context)
 

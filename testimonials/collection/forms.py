@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 
 from testimonials.collection.abuse import HONEYPOT_FIELD
-from testimonials.collection.fields import BY_NAME, CustomerField, Kind, asked, mode_of
+from testimonials.collection.fields import BY_NAME, CustomerField, Kind, KnownCustomer, asked, mode_of
 from testimonials.collection.submission import MediaUpload, SubmissionData
 from testimonials.collection.uploads import (
     EXPECT,
@@ -123,12 +123,20 @@ class TestimonialForm(forms.Form):
         error_messages={"required": BY_NAME["author_name"].required, "max_length": "Please keep your name shorter."},
     )
 
-    def __init__(self, *args, collection_form: CollectionForm, upload_refusals: dict | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        collection_form: CollectionForm,
+        upload_refusals: dict | None = None,
+        known: KnownCustomer | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.collection_form = cf = collection_form
         self.upload_refusals = upload_refusals or {}
         self.accepted_media: dict[str, AcceptedMedia] = {}
-        for spec in asked(cf):
+        self.known = known
+        for spec in asked(cf, known):
             if spec.name == "author_name":
                 continue  # declared on the class: every form asks for it
             required = mode_of(cf, spec) == FieldMode.REQUIRED
@@ -156,6 +164,21 @@ class TestimonialForm(forms.Form):
         self.fields[HONEYPOT_FIELD] = forms.CharField(required=False, label="Leave this empty")
         # Page order, so the error summary lists problems top to bottom.
         self.order_fields(["rating", "text", *[f"answer_{i}" for i in range(len(cf.prompts or []))], "author_name"])
+        if known is not None:
+            self._fill_in(known)
+
+    def _fill_in(self, known: KnownCustomer) -> None:
+        """What a signed link knows: prefilled, and locked where fields.py says so. A disabled field
+        takes its value from here, never from what was posted, so a locked value cannot be changed."""
+        for name, value in known.prefilled().items():
+            if name in self.fields:
+                self.fields[name].initial = value
+        for name in known.locked():
+            if name in self.fields:
+                field = self.fields[name]
+                field.disabled = True
+                field.required = True
+                field.widget.attrs.update({"readonly": True, "aria-readonly": "true"})
 
     def _add_media_field(self, spec: CustomerField) -> None:
         accept = "video/mp4,video/quicktime,video/webm" if spec.name == "video" else "image/jpeg,image/png,image/webp"
@@ -251,6 +274,7 @@ class TestimonialForm(forms.Form):
         """What the submission service takes, from a valid form."""
         cleaned = self.cleaned_data
         return SubmissionData(
+            known=self.known,
             author_name=cleaned["author_name"],
             text=cleaned.get("text") or "",
             rating=cleaned.get("rating"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import mimetypes
 import secrets
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from testimonials import queue
-from testimonials.collection.fields import BY_NAME, FIELDS, Kind, mode_of
+from testimonials.collection.fields import BY_NAME, FIELDS, Kind, KnownCustomer, mode_of
 from testimonials.collection.uploads import clean_file_name
 from testimonials.errors import ApplicationError
 from testimonials.lifecycle.events import record
@@ -54,6 +55,8 @@ class SubmissionData:
     media: list[MediaUpload] = field(default_factory=list)
     # Set at submit time, e.g. {"code": "captcha_unavailable", ..., "action": "hold"}: kept for the moderator.
     flags: list[dict] = field(default_factory=list)
+    # A customer a signed link vouches for (an invitation): locked fields, and one testimonial per link.
+    known: KnownCustomer | None = None
 
 
 def _check_against_form(form: CollectionForm, data: SubmissionData) -> None:
@@ -69,6 +72,11 @@ def _check_against_form(form: CollectionForm, data: SubmissionData) -> None:
             raise ApplicationError("Send the exact consent text the customer agreed to.", field="consent_text")
         if data.consented_at is None:
             raise ApplicationError("Send when the customer agreed (consented_at).", field="consented_at")
+    locked = data.known.locked() if data.known is not None else {}
+    for name, value in locked.items():
+        if str(getattr(data, name) or "").strip().lower() != value.strip().lower():
+            message = f"{BY_NAME[name].label} comes from your invitation and cannot be changed."
+            raise ApplicationError(message, field=name)
     kinds = [m.kind for m in data.media]
     for spec in FIELDS:
         mode = mode_of(form, spec)
@@ -85,7 +93,7 @@ def _check_against_form(form: CollectionForm, data: SubmissionData) -> None:
         empty = value is None or (isinstance(value, str) and not value.strip())
         if mode == FieldMode.REQUIRED and empty:
             raise ApplicationError(spec.required, field=spec.name)
-        if mode == FieldMode.OFF and not empty:
+        if mode == FieldMode.OFF and not empty and spec.name not in locked:
             raise ApplicationError(f"This form does not ask for {spec.noun}.", field=spec.name)
         if spec.max_length and isinstance(value, str) and len(value.strip()) > spec.max_length:
             raise ApplicationError(f"Please keep {spec.noun} under {spec.max_length} characters.", field=spec.name)
@@ -101,7 +109,10 @@ def testimonial_submit(*, form: CollectionForm, data: SubmissionData) -> Testimo
 
     Idempotent on `data.submission_key`: the same key returns the row stored the first time.
     Raises ApplicationError (with `.field`) when the submission breaks one of the form's rules.
+    A known customer's (`data.known`) key replaces the page's: one testimonial per invitation.
     """
+    if data.known is not None:
+        data = dataclasses.replace(data, submission_key=data.known.key)
     if data.submission_key:
         # Nearly always absent: look for the key alone, load the whole row only for a repeat.
         existing_id = Testimonial.objects.filter(submission_key=data.submission_key).values_list("pk", flat=True)
@@ -161,7 +172,9 @@ def _build(form: CollectionForm, data: SubmissionData) -> Testimonial:
     item = Testimonial(
         brand=form.brand,
         form=form,
-        source=data.source,
+        # Only a signed link vouches for who sent it: the verified badge comes from nowhere else.
+        source=Testimonial.Source.INVITE if data.known is not None else data.source,
+        is_verified=data.known is not None,
         author_name=data.author_name.strip(),
         author_email=data.author_email.strip(),
         author_title=data.author_title.strip(),
@@ -196,7 +209,10 @@ def _build(form: CollectionForm, data: SubmissionData) -> Testimonial:
 
 def _store(item: Testimonial, data: SubmissionData, originals: list[str]) -> Testimonial:
     item.save()
-    how = "Sent through the API." if item.source == Testimonial.Source.API else "Submitted through the form."
+    how = {
+        Testimonial.Source.API: "Sent through the API.",
+        Testimonial.Source.INVITE: "Submitted through an invitation link.",
+    }.get(item.source, "Submitted through the form.")
     record(event=EventType.RECEIVED, testimonial=item, to_state=item.state, reasons=[how])
     assets = [
         MediaAsset.objects.create(

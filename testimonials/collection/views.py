@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from testimonials.collection import abuse
-from testimonials.collection.fields import BY_NAME, mode_of
+from testimonials.collection.fields import BY_NAME, KnownCustomer, mode_of
 from testimonials.collection.forms import TestimonialForm
 from testimonials.collection.submission import MediaUpload, testimonial_submit
 from testimonials.collection.uploads import (
@@ -33,6 +33,7 @@ from testimonials.collection.uploads import (
 )
 from testimonials.errors import ApplicationError
 from testimonials.models import CollectionForm, FieldMode
+from testimonials.models.base import text_colour_on
 from testimonials.moderation import flags as flag_codes
 from testimonials.security import frame_ancestors, page_csp
 from testimonials.selectors import (
@@ -57,20 +58,6 @@ def embeddable(response: HttpResponse, form: CollectionForm) -> HttpResponse:
     return response
 
 
-def _on_accent(hex_colour: str) -> str:
-    """Black or white text, whichever reads better on the brand's accent colour (WCAG luminance)."""
-    try:
-        r, g, b = (int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
-    except (ValueError, IndexError):
-        return "#ffffff"
-
-    def linear(c: float) -> float:
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    luminance = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
-    return "#111111" if luminance > 0.179 else "#ffffff"
-
-
 def _media_limits(form: CollectionForm) -> dict[str, int]:
     return {kind: kind_limit(kind) for kind in MEDIA_KINDS if mode_of(form, BY_NAME[kind]) != FieldMode.OFF}
 
@@ -81,7 +68,7 @@ def _page_context(request: HttpRequest, form: CollectionForm, **extra) -> dict:
         "collection_form": form,
         "brand": brand,
         "accent": brand.accent_color,
-        "on_accent": _on_accent(brand.accent_color),
+        "on_accent": text_colour_on(brand.accent_color),
         "embedded": request.GET.get("embed") == "1",
         **extra,
     }
@@ -95,10 +82,11 @@ def _render_form(
     token: str | None = None,
     status: int = 200,
     notice: str = "",
+    known: KnownCustomer | None = None,
 ) -> HttpResponse:
     if bound is None:
         referral = request.GET.get(REFERRAL_PARAM) or request.GET.get("ref") or ""
-        bound = TestimonialForm(collection_form=form, initial={"ref": referral[:16]})
+        bound = TestimonialForm(collection_form=form, initial={"ref": referral[:16]}, known=known)
     fields = bound.fields
     bound.describe_fields()
     text_hint = ""
@@ -123,11 +111,13 @@ def _render_form(
     return embeddable(response, form)
 
 
-def _too_many(request: HttpRequest, form: CollectionForm, retry_after: int) -> HttpResponse:
+def _too_many(
+    request: HttpRequest, form: CollectionForm, retry_after: int, known: KnownCustomer | None
+) -> HttpResponse:
     """429, friendly, and with everything they typed shown again (files are not read at all)."""
     request.upload_limits = {}
     typed = {k: v for k, v in request.POST.items() if k not in ("token", abuse.HONEYPOT_FIELD)}
-    bound = TestimonialForm(collection_form=form, initial=typed)
+    bound = TestimonialForm(collection_form=form, initial=typed, known=known)
     token = request.POST.get("token", "")
     try:
         abuse.form_token_read(token, form_id=form.id)
@@ -163,17 +153,23 @@ def _thanks_url(form: CollectionForm, referral_code: str | None, request: HttpRe
 @require_http_methods(["GET", "HEAD", "POST"])
 def collect_form(request: HttpRequest, brand_slug: str, form_slug: str) -> HttpResponse:
     form = collection_form_get_public(brand_slug=brand_slug, form_slug=form_slug)
+    return collect_page(request, form)
+
+
+def collect_page(request: HttpRequest, form: CollectionForm, *, known: KnownCustomer | None = None) -> HttpResponse:
+    """The form page, shown (GET) or sent (POST). A signed link that vouches for the customer (an
+    invitation, testimonials/invitations/views.py) passes `known`: its fields come prefilled and locked."""
     if request.method != "POST":
-        return _render_form(request, form)
-    return _submit(request, form)
+        return _render_form(request, form, known=known)
+    return _submit(request, form, known)
 
 
-def _submit(request: HttpRequest, form: CollectionForm) -> HttpResponse:
+def _submit(request: HttpRequest, form: CollectionForm, known: KnownCustomer | None = None) -> HttpResponse:
     """Guard, validate, store, respond. Every refusal shows the form again with what was typed."""
-    refused = _guard(request, form)
+    refused = _guard(request, form, known)
     if refused is not None:
         return refused
-    checked = _validate(request, form)
+    checked = _validate(request, form, known)
     if isinstance(checked, HttpResponse):
         return checked
     try:
@@ -198,11 +194,11 @@ class _Checked:
     flags: list[dict]
 
 
-def _guard(request: HttpRequest, form: CollectionForm) -> HttpResponse | None:
+def _guard(request: HttpRequest, form: CollectionForm, known: KnownCustomer | None) -> HttpResponse | None:
     """Refusals that need no reading of the form: the rate limit, an oversized body, the honeypot."""
     wait = abuse.rate_limited(request, scope="submit")
     if wait is not None:
-        return _too_many(request, form, wait)
+        return _too_many(request, form, wait, known)
     limits = _media_limits(form)
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -210,9 +206,8 @@ def _guard(request: HttpRequest, form: CollectionForm) -> HttpResponse | None:
         declared = 0
     if declared > sum(limits.values()) + FORM_OVERHEAD_BYTES:
         # Refused before reading a byte of it; nothing could be parsed, so nothing can be kept.
-        return _render_form(
-            request, form, status=413, notice="Your files are too large to send. Please choose smaller ones."
-        )
+        notice = "Your files are too large to send. Please choose smaller ones."
+        return _render_form(request, form, status=413, notice=notice, known=known)
     # Read by LimitedUploadHandler while the body streams in.
     request.upload_limits = limits
     if abuse.honeypot_filled(request.POST):
@@ -222,10 +217,11 @@ def _guard(request: HttpRequest, form: CollectionForm) -> HttpResponse | None:
     return None
 
 
-def _validate(request: HttpRequest, form: CollectionForm) -> _Checked | HttpResponse:
+def _validate(request: HttpRequest, form: CollectionForm, known: KnownCustomer | None) -> _Checked | HttpResponse:
     """The page token, a double submit, every field, the fill time and the captcha."""
     data, files = request.POST, request.FILES
-    bound = TestimonialForm(data, files, collection_form=form, upload_refusals=getattr(request, "upload_refusals", {}))
+    refusals = getattr(request, "upload_refusals", {})
+    bound = TestimonialForm(data, files, collection_form=form, upload_refusals=refusals, known=known)
     token_text = data.get("token", "")
     try:
         token = abuse.form_token_read(token_text, form_id=form.id)
@@ -236,7 +232,8 @@ def _validate(request: HttpRequest, form: CollectionForm) -> _Checked | HttpResp
     # service returns the first row). With kept uploads, answer before looking for their sessions:
     # the first submit consumed them.
     if any(data.get(f"{kind}_upload") for kind in MEDIA_KINDS):
-        existing = testimonial_referral_code_for_submission(submission_key=token.submission_key, form=form)
+        key = known.key if known is not None else token.submission_key
+        existing = testimonial_referral_code_for_submission(submission_key=key, form=form)
         if existing is not None:
             return HttpResponseRedirect(_thanks_url(form, existing, request), status=303)
     if not bound.is_valid():

@@ -18,19 +18,19 @@ from testimonials.admin.brands import BrandAdmin
 from testimonials.admin.scoping import BrandScopedAdmin, ReadOnlyMixin, ScopedModelForm, roles_for
 from testimonials.errors import ApplicationError
 from testimonials.imports import presets, services
-from testimonials.imports.models import ImportJob, ImportRow
+from testimonials.imports.models import ReviewImport, ReviewImportRow
 from testimonials.imports.portability import brand_export
 from testimonials.models import Membership
 
 REPORT_ROWS_SHOWN = 200
 
 
-class ImportJobForm(ScopedModelForm):
+class ReviewImportForm(ScopedModelForm):
     preset = forms.ChoiceField(choices=presets.CHOICES, help_text="Where the file comes from (docs/integrations.md).")
     upload = forms.FileField(label="File", help_text="The platform's CSV or JSON export, as it downloaded.")
 
     class Meta:
-        model = ImportJob
+        model = ReviewImport
         fields = ["brand", "preset", "fetch_media"]
 
     def __init__(self, *args, **kwargs):
@@ -56,14 +56,16 @@ class ImportJobForm(ScopedModelForm):
 
 
 class RowInline(ReadOnlyMixin, admin.TabularInline):
-    model = ImportRow
+    model = ReviewImportRow
     fields = ["number", "status", "message", "testimonial"]
     readonly_fields = fields
     extra = 0
     verbose_name_plural = f"Rows not imported or already there (first {REPORT_ROWS_SHOWN}; the CSV report has all)"
 
     def get_queryset(self, request):
-        rows = super().get_queryset(request).exclude(status=ImportRow.Status.CREATED).select_related("testimonial")
+        rows = (
+            super().get_queryset(request).exclude(status=ReviewImportRow.Status.CREATED).select_related("testimonial")
+        )
         return rows.order_by("number")
 
     def get_max_num(self, request, obj=None, **kwargs):
@@ -73,9 +75,9 @@ class RowInline(ReadOnlyMixin, admin.TabularInline):
         return True  # the job's own admin already decided who sees it (its brand's members)
 
 
-@admin.register(ImportJob)
-class ImportJobAdmin(BrandScopedAdmin):
-    form = ImportJobForm
+@admin.register(ReviewImport)
+class ReviewImportAdmin(BrandScopedAdmin):
+    form = ReviewImportForm
     list_display = ["__str__", "brand", "preset", "status", "progress", "created_count", "error_count", "created_at"]
     list_filter = ["status", "preset"]
     inlines = [RowInline]
@@ -118,23 +120,23 @@ class ImportJobAdmin(BrandScopedAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         self.message_user(request, "Importing in the background; this page shows the progress.", messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:testimonials_importjob_change", args=[obj.pk]))
+        return HttpResponseRedirect(reverse("admin:testimonials_reviewimport_change", args=[obj.pk]))
 
     @admin.display(description="Progress")
-    def progress(self, job: ImportJob) -> str:
+    def progress(self, job: ReviewImport) -> str:
         done, total = job.processed_rows, job.total_rows
         label = f"{job.percent}%" + (f" ({done} of {total} rows)" if total else "")
         return format_html('<progress max="100" value="{}">{}</progress> {}', job.percent, job.percent, label)
 
     @admin.display(description="Report")
-    def report(self, job: ImportJob) -> str:
-        url = reverse("admin:testimonials_importjob_report", args=[job.pk])
+    def report(self, job: ReviewImport) -> str:
+        url = reverse("admin:testimonials_reviewimport_report", args=[job.pk])
         return format_html('<a href="{}">Download the report per row (CSV)</a>', url)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         job = self.get_object(request, object_id)
-        if job is not None and job.status in (ImportJob.Status.PENDING, ImportJob.Status.RUNNING):
+        if job is not None and job.status in (ReviewImport.Status.PENDING, ReviewImport.Status.RUNNING):
             response["Refresh"] = "2"  # the progress bar moves without a line of JavaScript
         return response
 
@@ -143,7 +145,7 @@ class ImportJobAdmin(BrandScopedAdmin):
             path(
                 "<int:pk>/report.csv",
                 self.admin_site.admin_view(self.report_view),
-                name="testimonials_importjob_report",
+                name="testimonials_reviewimport_report",
             ),
             *super().get_urls(),
         ]

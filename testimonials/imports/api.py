@@ -15,7 +15,7 @@ from testimonials.api.pagination import ByNumber, NewestFirst
 from testimonials.api.serializers import BrandFilter, StrictInput
 from testimonials.api.views import brand_for, id_param
 from testimonials.imports import presets, services
-from testimonials.imports.models import ImportJob, ImportRow
+from testimonials.imports.models import ReviewImport, ReviewImportRow
 
 
 class ImportJobOutput(serializers.ModelSerializer):
@@ -25,7 +25,7 @@ class ImportJobOutput(serializers.ModelSerializer):
     percent = serializers.IntegerField(help_text="Progress, 0 to 100.")
 
     class Meta:
-        model = ImportJob
+        model = ReviewImport
         fields = [
             "id", "brand", "preset", "file_name", "status", "percent", "total_rows", "processed_rows",
             "created_count", "duplicate_count", "error_count", "fetch_media", "error", "created_at", "started_at",
@@ -46,13 +46,13 @@ class ImportRowOutput(serializers.ModelSerializer):
     testimonial = serializers.CharField(source="testimonial.public_id", default=None, allow_null=True)
 
     class Meta:
-        model = ImportRow
+        model = ReviewImportRow
         fields = ["number", "status", "message", "testimonial"]
 
 
-def _job_for(request, public_id: str) -> ImportJob:
+def _job_for(request, public_id: str) -> ReviewImport:
     return get_object_or_404(
-        ImportJob.objects.select_related("brand"), brand__in=api_brands(request), public_id=public_id
+        ReviewImport.objects.select_related("brand"), brand__in=api_brands(request), public_id=public_id
     )
 
 
@@ -65,7 +65,7 @@ class ImportListApi(generics.ListAPIView):
         wanted = BrandFilter(data=self.request.query_params)
         wanted.is_valid(raise_exception=True)
         brand = brand_for(self.request, wanted.validated_data.get("brand"))
-        return ImportJob.objects.filter(brand=brand).select_related("brand")
+        return ReviewImport.objects.filter(brand=brand).select_related("brand")
 
     @extend_schema(operation_id="imports_list", parameters=[BrandFilter], tags=["imports"])
     def get(self, request, *args, **kwargs):
@@ -120,7 +120,7 @@ class ImportRowListApi(generics.ListAPIView):
 
     def get_queryset(self):
         job = _job_for(self.request, self.kwargs["public_id"])
-        return ImportRow.objects.filter(job=job).select_related("testimonial")
+        return ReviewImportRow.objects.filter(job=job).select_related("testimonial")
 
     @extend_schema(
         operation_id="imports_rows_list",

@@ -11,7 +11,7 @@ from testimonials.models.testimonials import Testimonial
 from testimonials.storage import private_storage
 
 
-class ImportJob(TimeStamped):
+class ReviewImport(TimeStamped):
     """One uploaded file, imported in the background in checkpointed chunks."""
 
     class Status(models.TextChoices):
@@ -57,7 +57,7 @@ class ImportJob(TimeStamped):
         return min(100, round(100 * self.processed_rows / self.total_rows))
 
 
-class ImportRow(models.Model):
+class ReviewImportRow(models.Model):
     """What happened to one row of the file. Holds no personal data of its own; goes with its testimonial."""
 
     class Status(models.TextChoices):
@@ -65,7 +65,7 @@ class ImportRow(models.Model):
         DUPLICATE = "duplicate", "Already imported"
         ERROR = "error", "Not imported"
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
+    job = models.ForeignKey(ReviewImport, on_delete=models.CASCADE, related_name="rows")
     number = models.PositiveIntegerField(help_text="Row of the file (1 is the first review).")
     status = models.CharField(max_length=10, choices=Status.choices)
     message = models.CharField(max_length=300, blank=True)

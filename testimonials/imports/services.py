@@ -29,7 +29,7 @@ from testimonials import queue, safehttp
 from testimonials.collection.uploads import kind_limit
 from testimonials.errors import ApplicationError, PermissionDenied
 from testimonials.imports import presets, reader
-from testimonials.imports.models import ImportJob, ImportRow
+from testimonials.imports.models import ReviewImport, ReviewImportRow
 from testimonials.lifecycle.events import Change, record_many
 from testimonials.media.errors import MediaRejected
 from testimonials.media.sniff import sniff
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 CHUNK = 500
 # A running job that has not written a checkpoint for this long lost its worker; it is resumed.
 STALLED_AFTER = timedelta(minutes=5)
-Status = ImportJob.Status
+Status = ReviewImport.Status
 
 
 def _media_allowed() -> bool:
@@ -50,7 +50,7 @@ def _media_allowed() -> bool:
 
 def import_job_create(
     *, brand: Brand, actor, preset: str, upload: File, file_name: str = "", fetch_media: bool = False
-) -> ImportJob:
+) -> ReviewImport:
     """Check the file against its preset, keep it privately and start the import after commit (editors, owners).
 
     Raises ApplicationError naming the field for a file that is too large or does not fit the preset.
@@ -80,7 +80,7 @@ def import_job_create(
         upload.seek(0)
     if first is None:
         raise ApplicationError("The file holds no reviews.", field="file")
-    job = ImportJob(
+    job = ReviewImport(
         brand=brand, created_by=actor, preset=chosen.code, fetch_media=fetch_media, size_bytes=size,
         file_name=(file_name or getattr(upload, "name", "") or "").replace("\x00", "")[-200:],
     )  # fmt: skip
@@ -98,16 +98,16 @@ def import_job_create(
     return job
 
 
-def _claim(job_id: int, now) -> ImportJob | None:
+def _claim(job_id: int, now) -> ReviewImport | None:
     """Take a waiting job, or a running one whose worker stopped checkpointing; None when it is not ours."""
     takeable = Q(status=Status.PENDING) | Q(status=Status.RUNNING, heartbeat_at__lt=now - STALLED_AFTER)
-    claimed = ImportJob.objects.filter(takeable, id=job_id).update(
+    claimed = ReviewImport.objects.filter(takeable, id=job_id).update(
         status=Status.RUNNING,
         attempts=F("attempts") + 1,
         heartbeat_at=now,
         started_at=Coalesce("started_at", Value(now)),
     )
-    return ImportJob.objects.select_related("brand").get(id=job_id) if claimed else None
+    return ReviewImport.objects.select_related("brand").get(id=job_id) if claimed else None
 
 
 def import_job_run(*, job_id: int) -> str:
@@ -125,7 +125,7 @@ def import_job_run(*, job_id: int) -> str:
         if job.total_rows is None:
             with job.file.open("rb") as raw:
                 job.total_rows = reader.count_reviews(raw, preset)
-            ImportJob.objects.filter(id=job.id).update(total_rows=job.total_rows)
+            ReviewImport.objects.filter(id=job.id).update(total_rows=job.total_rows)
         with job.file.open("rb") as raw:
             chunk: list[reader.ImportedReview] = []
             for review in reader.read_reviews(raw, preset):
@@ -145,16 +145,16 @@ def import_job_run(*, job_id: int) -> str:
     return _finish(job, Status.DONE)
 
 
-def _finish(job: ImportJob, status: str, *, error: str = "") -> str:
-    ImportJob.objects.filter(id=job.id).update(status=status, finished_at=timezone.now(), error=error)
+def _finish(job: ReviewImport, status: str, *, error: str = "") -> str:
+    ReviewImport.objects.filter(id=job.id).update(status=status, finished_at=timezone.now(), error=error)
     # The file holds customers' personal data: it goes once the job is over (the report stays).
     if job.file:
         job.file.delete(save=False)
-        ImportJob.objects.filter(id=job.id).update(file="")
+        ReviewImport.objects.filter(id=job.id).update(file="")
     return status
 
 
-def _fetch_media(job: ImportJob, review: reader.ImportedReview) -> list[tuple[str, str, str]]:
+def _fetch_media(job: ReviewImport, review: reader.ImportedReview) -> list[tuple[str, str, str]]:
     """Each listed photo or video fetched through the SSRF guard and checked by content:
     (kind, stored original name, content type). Failures become notes on the row, never errors."""
     stored = []
@@ -182,17 +182,17 @@ def _fetch_media(job: ImportJob, review: reader.ImportedReview) -> list[tuple[st
     return stored
 
 
-def _import_chunk(job: ImportJob, chunk: list[reader.ImportedReview]) -> None:
+def _import_chunk(job: ReviewImport, chunk: list[reader.ImportedReview]) -> None:
     """Store one chunk's reviews, report rows and lifecycle entries, and move the checkpoint: all or nothing."""
     media = {review.number: _fetch_media(job, review) for review in chunk if not review.problem}
     try:
         with transaction.atomic():
             counts = _store_chunk(job, chunk, media)
-            ImportJob.objects.filter(id=job.id).update(
+            ReviewImport.objects.filter(id=job.id).update(
                 processed_rows=chunk[-1].number,
-                created_count=F("created_count") + counts[ImportRow.Status.CREATED],
-                duplicate_count=F("duplicate_count") + counts[ImportRow.Status.DUPLICATE],
-                error_count=F("error_count") + counts[ImportRow.Status.ERROR],
+                created_count=F("created_count") + counts[ReviewImportRow.Status.CREATED],
+                duplicate_count=F("duplicate_count") + counts[ReviewImportRow.Status.DUPLICATE],
+                error_count=F("error_count") + counts[ReviewImportRow.Status.ERROR],
                 heartbeat_at=timezone.now(),
             )
     except BaseException:
@@ -204,7 +204,7 @@ def _import_chunk(job: ImportJob, chunk: list[reader.ImportedReview]) -> None:
     job.processed_rows = chunk[-1].number
 
 
-def _store_chunk(job: ImportJob, chunk: list[reader.ImportedReview], media: dict) -> dict[str, int]:
+def _store_chunk(job: ReviewImport, chunk: list[reader.ImportedReview], media: dict) -> dict[str, int]:
     keys = {review.number: review.key() for review in chunk if not review.problem}
     existing = dict(
         Testimonial.objects.filter(brand_id=job.brand_id, import_key__in=set(keys.values())).values_list(
@@ -212,20 +212,24 @@ def _store_chunk(job: ImportJob, chunk: list[reader.ImportedReview], media: dict
         )
     )
     now = timezone.now()
-    rows: list[ImportRow] = []
+    rows: list[ReviewImportRow] = []
     new: list[tuple[reader.ImportedReview, Testimonial]] = []
     seen: dict[str, reader.ImportedReview] = {}
     for review in chunk:
         if review.problem:
-            rows.append(ImportRow(job=job, number=review.number, status=ImportRow.Status.ERROR, message=review.problem))
+            rows.append(
+                ReviewImportRow(
+                    job=job, number=review.number, status=ReviewImportRow.Status.ERROR, message=review.problem
+                )
+            )
             continue
         key = keys[review.number]
         if key in existing or key in seen:
             rows.append(
-                ImportRow(
+                ReviewImportRow(
                     job=job,
                     number=review.number,
-                    status=ImportRow.Status.DUPLICATE,
+                    status=ReviewImportRow.Status.DUPLICATE,
                     testimonial_id=existing.get(key),
                     message="Already imported." if key in existing else "The same review appears earlier in the file.",
                 )
@@ -237,9 +241,11 @@ def _store_chunk(job: ImportJob, chunk: list[reader.ImportedReview], media: dict
     for (review, _), item in zip(new, created, strict=True):
         note = " ".join(review.notes)[:300]
         rows.append(
-            ImportRow(job=job, number=review.number, status=ImportRow.Status.CREATED, testimonial=item, message=note)
+            ReviewImportRow(
+                job=job, number=review.number, status=ReviewImportRow.Status.CREATED, testimonial=item, message=note
+            )
         )
-    ImportRow.objects.bulk_create(sorted(rows, key=lambda row: row.number))
+    ReviewImportRow.objects.bulk_create(sorted(rows, key=lambda row: row.number))
     assets = [
         MediaAsset(testimonial=item, kind=kind, original=name, content_type=content_type, original_name="")
         for review, item in zip((r for r, _ in new), created, strict=True)
@@ -260,13 +266,13 @@ def _store_chunk(job: ImportJob, chunk: list[reader.ImportedReview], media: dict
         ]
     )
     _enqueue_processing([item.id for item in created], [asset.id for asset in assets])
-    counts = dict.fromkeys(ImportRow.Status.values, 0)
+    counts = dict.fromkeys(ReviewImportRow.Status.values, 0)
     for row in rows:
         counts[row.status] += 1
     return counts
 
 
-def _testimonial(job: ImportJob, review: reader.ImportedReview, key: str, now) -> Testimonial:
+def _testimonial(job: ReviewImport, review: reader.ImportedReview, key: str, now) -> Testimonial:
     item = Testimonial(
         brand_id=job.brand_id,
         form=None,
@@ -307,7 +313,7 @@ def _enqueue_processing(testimonial_ids: list[int], asset_ids: list[int]) -> Non
 def imports_resume_stalled() -> list[int]:
     """For the periodic pass: jobs waiting without a message (broker down) or whose worker died; enqueued again."""
     now = timezone.now()
-    stalled = ImportJob.objects.filter(
+    stalled = ReviewImport.objects.filter(
         Q(status=Status.PENDING, created_at__lt=now - timedelta(minutes=1))
         | Q(status=Status.RUNNING, heartbeat_at__lt=now - STALLED_AFTER)
     )

@@ -28,6 +28,8 @@ class Change:
     note: str = ""
     # Small facts subscribers need and the row may no longer hold (ids, paths): never personal data.
     data: dict = field(default_factory=dict)
+    # The public id of what changed when it is neither a testimonial nor a widget (an invitation).
+    subject: str = ""
 
 
 def record(
@@ -42,6 +44,7 @@ def record(
     reasons: Sequence[str] = (),
     note: str = "",
     data: dict | None = None,
+    subject: str = "",
 ) -> AuditEvent:
     """Record one change: its audit row, and an outbox entry every subscriber hears of after commit.
 
@@ -60,6 +63,7 @@ def record(
         reasons=reasons,
         note=note,
         data=data or {},
+        subject=subject,
     )
     return record_many([change])[0]
 
@@ -85,6 +89,8 @@ def _actor_kind(change: Change) -> str:
 
 
 def _subject(change: Change) -> str:
+    if change.subject:
+        return change.subject
     thing = change.testimonial if change.event in TESTIMONIAL_EVENTS else change.widget
     return getattr(thing, "public_id", "") or ""
 

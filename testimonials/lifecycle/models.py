@@ -35,6 +35,14 @@ class EventType(models.TextChoices):
     TAG_CHANGE = "tag_change", "Tag changed"
     WIDGET_CHANGE = "widget_change", "Widget settings changed"
     WIDGET_DELETE = "widget_delete", "Widget deleted"
+    # What happens to a customer invited by email (testimonials/invitations); the subject is the invitation.
+    INVITATION_SENT = "invitation.sent", "Invitation or reminder sent"
+    INVITATION_CLICKED = "invitation.clicked", "Invitation link opened"
+    INVITATION_SUBMITTED = "invitation.submitted", "Invited customer sent a testimonial"
+    INVITATION_UNSUBSCRIBED = "invitation.unsubscribed", "Invited customer unsubscribed"
+    INVITATION_BOUNCED = "invitation.bounced", "Invitation bounced"
+    INVITATION_FAILED = "invitation.failed", "Invitation could not be sent"
+    INVITATION_ERASED = "invitation.erased", "Invited customer's data erased"
 
 
 # Events about one testimonial (the rest are about a brand's settings).

@@ -23,13 +23,14 @@ from testimonials.models.widgets import Widget, WidgetPick
 
 # Each package's own models (they import the core ones above, never the reverse).
 from testimonials.lifecycle.models import AuditEvent, EventType, OutboxEntry, OutboxReceipt  # isort: skip
+from testimonials.invitations import models as invitation_models  # noqa: F401  isort: skip
 from testimonials.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # isort: skip
-from testimonials.imports.models import ImportJob, ImportRow  # isort: skip
+from testimonials.imports.models import ReviewImport, ReviewImportRow  # isort: skip
 
 __all__ = [
     "HEX_COLOUR", "NEEDS_HUMAN_STATES", "WIDGET_STATES", "ApiKey", "AuditEvent", "Brand", "CollectionForm",
-    "ContentFingerprint", "EventType", "FieldMode", "ImportJob", "ImportRow", "MediaAsset", "Membership",
-    "OutboxEntry", "OutboxReceipt", "Tag", "Testimonial", "TestimonialQuerySet", "TestimonialState", "TimeStamped",
+    "ContentFingerprint", "EventType", "FieldMode", "MediaAsset", "Membership", "OutboxEntry", "OutboxReceipt",
+    "ReviewImport", "ReviewImportRow", "Tag", "Testimonial", "TestimonialQuerySet", "TestimonialState", "TimeStamped",
     "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "Widget", "WidgetPick", "https_only",
     "new_public_id", "new_referral_code", "testimonial_flagged_expression",
 ]  # fmt: skip

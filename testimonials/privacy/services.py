@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -16,6 +17,27 @@ from testimonials.services.decisions import BulkResult
 from testimonials.storage import private_storage
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CustomerDataHolder:
+    """A package that keeps customers' personal data of its own (invitations keep the lists brands upload).
+    Registered from the package's subscriber.py, so export and erasure reach it without the core importing it."""
+
+    name: str
+    export: Callable[..., list]  # (brand=, email=, actor=) -> JSON-ready records
+    erase: Callable[..., int]  # (brand=, email=, actor=) -> how many records went
+
+
+_holders: dict[str, CustomerDataHolder] = {}
+
+
+def customer_data_holder(name: str, *, export: Callable[..., list], erase: Callable[..., int]) -> None:
+    _holders[name] = CustomerDataHolder(name=name, export=export, erase=erase)
+
+
+def customer_data_holders() -> list[CustomerDataHolder]:
+    return [_holders[name] for name in sorted(_holders)]
 
 
 def _files_of(testimonial_ids: list[int]) -> dict[int, dict[str, list[str]]]:
@@ -86,10 +108,16 @@ def files_delete(*, private: list[str], public: list[str]) -> None:
 
 
 def customer_erase(*, brand: Brand, email: str, actor) -> int:
-    """Erase every testimonial a customer (by email) left with a brand. Returns how many."""
+    """Erase every testimonial a customer (by email) left with a brand, and everything other packages
+    hold about them (customer_data_holders). Returns how many testimonials."""
+    if not user_can_edit_brand(actor, brand):
+        raise PermissionDenied("Only the brand's owners and editors can erase customer data.")
     items = list(Testimonial.objects.filter(brand=brand, author_email__iexact=email.strip()))
     result = testimonials_erase(testimonials=items, actor=actor)
     result.raise_first()
+    for holder in customer_data_holders():
+        erased = holder.erase(brand=brand, email=email.strip(), actor=actor)
+        log.info("Erased %s %s record(s) of a customer of brand %s", erased, holder.name, brand.id)
     return len(result.done)
 
 
@@ -100,9 +128,13 @@ def customer_export(*, brand: Brand, email: str, actor) -> dict:
     items = Testimonial.objects.filter(brand=brand, author_email__iexact=email.strip()).prefetch_related(
         "media", "events", "tags"
     )
+    others = {
+        holder.name: holder.export(brand=brand, email=email.strip(), actor=actor) for holder in customer_data_holders()
+    }
     return {
         "brand": brand.name,
         "email": email.strip(),
+        **others,
         "testimonials": [
             {
                 "id": item.public_id,

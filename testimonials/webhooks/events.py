@@ -6,8 +6,8 @@ Each webhook event comes from lifecycle entries (testimonials/lifecycle/models.p
   testimonial.rejected   a person or the rules rejected it (for a content reason)
   testimonial.published  approved and every photo or video of it ready: what widgets now show
   testimonial.erased     erased at the customer's request: only its id is sent
-  invitation.submitted, conversion.recorded: once the lifecycle declares them (the invitations and
-  analytics issues), with no change here.
+  invitation.submitted   an invited customer sent their testimonial (testimonials/invitations)
+  conversion.recorded    once the lifecycle declares it (the influence issue), with no change here
 """
 
 from __future__ import annotations
@@ -47,10 +47,10 @@ _DECLARED = (
     WebhookEventType(ERASED, "A testimonial was erased (GDPR)", frozenset({EventType.ERASE})),
     # Sent once the lifecycle has these events (issues 13 and 11); absent until then.
     WebhookEventType(
-        INVITATION_SUBMITTED, "An invited customer sent their testimonial", frozenset({"invitation_submitted"})
+        INVITATION_SUBMITTED, "An invited customer sent their testimonial", frozenset({"invitation.submitted"})
     ),
     WebhookEventType(
-        CONVERSION_RECORDED, "A conversion was credited to testimonials", frozenset({"conversion_recorded"})
+        CONVERSION_RECORDED, "A conversion was credited to testimonials", frozenset({"conversion.recorded"})
     ),
 )
 # Only the event types whose lifecycle events exist today.

@@ -80,10 +80,18 @@ def testimonial_payload(item: Testimonial) -> dict:
     }
 
 
-def event_data(event_type: str, *, public_id: str, brand_slug: str, item: Testimonial | None) -> dict:
-    """The `data` of an event: the whole testimonial, or only its id once it is erased."""
+def event_data(event_type: str, *, entry, brand_slug: str, item: Testimonial | None) -> dict:
+    """The `data` of an event: the whole testimonial, or only its id once it is erased; an invitation's
+    event names the invitation and campaign, with the testimonial it brought."""
+    if event_type == events.INVITATION_SUBMITTED:
+        return {
+            "invitation": entry.data.get("invitation", entry.public_id),
+            "campaign": entry.data.get("campaign", ""),
+            "brand": brand_slug,
+            "testimonial": testimonial_payload(item) if item is not None else None,
+        }
     if event_type == events.ERASED or item is None:
-        return {"id": public_id, "brand": brand_slug}
+        return {"id": item.public_id if item is not None else entry.public_id, "brand": brand_slug}
     return testimonial_payload(item)
 
 

@@ -229,9 +229,7 @@ def webhook_deliveries_create(*, entries: list[OutboxEntry]) -> list[WebhookDeli
     for entry in wanted:
         item = items.get(entry.testimonial_id)
         for event_type in events.event_types_for(entry, item):
-            data = payloads.event_data(
-                event_type, public_id=entry.public_id, brand_slug=slugs[entry.brand_id], item=item
-            )
+            data = payloads.event_data(event_type, entry=entry, brand_slug=slugs[entry.brand_id], item=item)
             rows += [
                 WebhookDelivery(
                     endpoint=endpoint,

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from testimonials.imports import services
-from testimonials.imports.models import ImportJob
+from testimonials.imports.models import ReviewImport
 from tests.admin.conftest import login
 from tests.factories import TestimonialFactory
 
@@ -28,36 +28,39 @@ def _upload(name="trustpilot.csv"):
 def test_it_imports_from_the_admin_with_a_progress_bar_and_a_report(bob, brand_a, fake_broker):
     client = login(bob)
     response = client.post(
-        reverse("admin:testimonials_importjob_add"),
+        reverse("admin:testimonials_reviewimport_add"),
         {"brand": brand_a.id, "preset": "csv", "upload": _upload("plain.csv")},
     )
-    job = ImportJob.objects.get()
+    job = ReviewImport.objects.get()
     assert response.status_code == 302 and response["Location"].endswith(f"/{job.id}/change/")
     waiting = client.get(response["Location"])
     assert waiting["Refresh"] == "2" and "<progress" in waiting.content.decode()
     services.import_job_run(job_id=job.id)
     done = client.get(response["Location"])
     assert "Refresh" not in done and "100%" in done.content.decode() and "No author name." in done.content.decode()
-    report = client.get(reverse("admin:testimonials_importjob_report", args=[job.id])).content.decode()
+    report = client.get(reverse("admin:testimonials_reviewimport_report", args=[job.id])).content.decode()
     assert report.splitlines()[0] == "row,status,message,testimonial" and len(report.splitlines()) == 8
 
 
 def test_it_shows_why_a_file_does_not_fit_next_to_it(alice, brand_a):
     response = login(alice).post(
-        reverse("admin:testimonials_importjob_add"), {"brand": brand_a.id, "preset": "google", "upload": _upload()}
+        reverse("admin:testimonials_reviewimport_add"), {"brand": brand_a.id, "preset": "google", "upload": _upload()}
     )
     assert response.status_code == 200 and "not a JSON file" in response.content.decode()
-    assert not ImportJob.objects.exists()
+    assert not ReviewImport.objects.exists()
 
 
 def test_it_keeps_imports_to_the_brands_members(charlie, victor, brand_a):
-    job = ImportJob.objects.create(brand=brand_a, preset="csv")
-    assert login(charlie).get(reverse("admin:testimonials_importjob_change", args=[job.id])).status_code in (302, 404)
-    assert login(charlie).get(reverse("admin:testimonials_importjob_report", args=[job.id])).status_code == 404
-    response = login(victor).post(
-        reverse("admin:testimonials_importjob_add"), {"brand": brand_a.id, "preset": "csv", "upload": _upload()}
+    job = ReviewImport.objects.create(brand=brand_a, preset="csv")
+    assert login(charlie).get(reverse("admin:testimonials_reviewimport_change", args=[job.id])).status_code in (
+        302,
+        404,
     )
-    assert response.status_code == 403 and ImportJob.objects.count() == 1
+    assert login(charlie).get(reverse("admin:testimonials_reviewimport_report", args=[job.id])).status_code == 404
+    response = login(victor).post(
+        reverse("admin:testimonials_reviewimport_add"), {"brand": brand_a.id, "preset": "csv", "upload": _upload()}
+    )
+    assert response.status_code == 403 and ReviewImport.objects.count() == 1
 
 
 def test_it_downloads_a_brands_full_export_for_its_owner(alice, bob, brand_a):

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from testimonials.errors import ApplicationError, PermissionDenied
 from testimonials.imports import presets, reader, services
-from testimonials.imports.models import ImportJob, ImportRow
+from testimonials.imports.models import ReviewImport, ReviewImportRow
 from testimonials.models import AuditEvent, MediaAsset, Testimonial
 from testimonials.processing import pipeline
 from testimonials.widgets.render import _badge_label, item_data
@@ -32,19 +32,19 @@ def _upload(name: str) -> SimpleUploadedFile:
 def run(alice, brand_a, fake_broker, django_capture_on_commit_callbacks):
     """Upload a fixture with a preset and run the job as the worker would; the job, reloaded."""
 
-    def run_import(name: str | SimpleUploadedFile, preset: str, **options) -> ImportJob:
+    def run_import(name: str | SimpleUploadedFile, preset: str, **options) -> ReviewImport:
         upload = _upload(name) if isinstance(name, str) else name
         with django_capture_on_commit_callbacks(execute=True):
             job = services.import_job_create(brand=brand_a, actor=alice, preset=preset, upload=upload, **options)
         assert fake_broker.sent["import_job_run_task"][-1] == job.id
         with django_capture_on_commit_callbacks(execute=True):
             assert services.import_job_run(job_id=job.id) == "done"
-        return ImportJob.objects.get(id=job.id)
+        return ReviewImport.objects.get(id=job.id)
 
     return run_import
 
 
-def _report(job: ImportJob) -> list[tuple[int, str, str]]:
+def _report(job: ReviewImport) -> list[tuple[int, str, str]]:
     return list(job.rows.order_by("number").values_list("number", "status", "message"))
 
 
@@ -83,7 +83,7 @@ def test_it_imports_nothing_twice_when_the_same_file_comes_again(run):
     again = run("plain.csv", "csv")
     assert (again.created_count, again.duplicate_count) == (0, 3)
     assert Testimonial.objects.count() == 2
-    assert ImportRow.objects.filter(job=again, status="duplicate").exclude(testimonial=None).count() == 3
+    assert ReviewImportRow.objects.filter(job=again, status="duplicate").exclude(testimonial=None).count() == 3
 
 
 @pytest.mark.parametrize(
@@ -130,7 +130,7 @@ def test_it_refuses_to_fetch_media_unless_the_operator_allows_it(alice, brand_a)
         services.import_job_create(
             brand=brand_a, actor=alice, preset="judgeme", upload=_upload("judgeme.csv"), fetch_media=True
         )
-    assert refused.value.field == "fetch_media" and not ImportJob.objects.exists()
+    assert refused.value.field == "fetch_media" and not ReviewImport.objects.exists()
 
 
 def test_it_fetches_media_by_url_through_the_ssrf_guard_when_allowed(run, settings, monkeypatch):
@@ -161,7 +161,7 @@ def test_it_refuses_a_file_that_does_not_fit_its_preset(alice, brand_a):
         services.import_job_create(brand=brand_a, actor=alice, preset="trustpilot", upload=_upload("senja.csv"))
     with pytest.raises(ApplicationError, match="not a JSON file"):
         services.import_job_create(brand=brand_a, actor=alice, preset="google", upload=_upload("plain.csv"))
-    assert not ImportJob.objects.exists()
+    assert not ReviewImport.objects.exists()
 
 
 def test_it_refuses_a_file_over_the_size_limit_and_an_empty_one(alice, brand_a, settings):
@@ -207,10 +207,10 @@ def test_it_resumes_from_its_checkpoint_after_its_worker_died(alice, brand_a, fa
     with pytest.raises(SystemExit):
         services.import_job_run(job_id=job.id)
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.RUNNING and job.processed_rows == 2
+    assert job.status == ReviewImport.Status.RUNNING and job.processed_rows == 2
     monkeypatch.setattr(services, "_import_chunk", real)
     assert services.import_job_run(job_id=job.id) == "skipped"  # its heartbeat is fresh: still someone's
-    ImportJob.objects.filter(id=job.id).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    ReviewImport.objects.filter(id=job.id).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
     assert services.imports_resume_stalled() == [job.id]
     assert services.import_job_run(job_id=job.id) == "done"
     job.refresh_from_db()
@@ -224,7 +224,7 @@ def test_it_erases_an_imported_review_with_its_report_row(run, alice):
     job = run("trustpilot.csv", "trustpilot")
     olivia = Testimonial.objects.get(author_name="Olivia Brown")
     testimonial_erase(testimonial=olivia, actor=alice)
-    assert not ImportRow.objects.filter(testimonial_id=olivia.id).exists()
+    assert not ReviewImportRow.objects.filter(testimonial_id=olivia.id).exists()
     assert job.rows.count() == 2
 
 
@@ -296,7 +296,7 @@ def test_it_imports_through_the_api_and_reports_progress(client, alice, brand_a,
     assert response.status_code == 202, response.content
     job_id = response.json()["id"]
     assert response.json()["status"] == "pending"
-    services.import_job_run(job_id=ImportJob.objects.get(public_id=job_id).id)
+    services.import_job_run(job_id=ReviewImport.objects.get(public_id=job_id).id)
     detail = client.get(reverse("api-import-detail", args=[job_id]), **auth).json()
     assert detail["status"] == "done" and detail["percent"] == 100 and detail["created_count"] == 2
     rows = client.get(reverse("api-import-rows", args=[job_id]), {"page_size": 3}, **auth).json()
@@ -307,12 +307,12 @@ def test_it_imports_through_the_api_and_reports_progress(client, alice, brand_a,
 
 
 def test_it_gives_charlie_404_for_brand_as_imports(charlie_client, brand_a):
-    job = ImportJob.objects.create(brand=brand_a, preset="csv")
+    job = ReviewImport.objects.create(brand=brand_a, preset="csv")
     assert charlie_client.get(reverse("api-import-detail", args=[job.public_id])).status_code == 404
     response = charlie_client.post(
         reverse("api-import-list"), {"brand": "brand-a", "preset": "csv", "file": _upload("plain.csv")}
     )
-    assert response.status_code == 404 and ImportJob.objects.count() == 1
+    assert response.status_code == 404 and ReviewImport.objects.count() == 1
 
 
 def test_it_keeps_the_imports_written_date_in_the_future_out(alice, brand_a):

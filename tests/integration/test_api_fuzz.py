@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from testimonials.imports.models import ImportJob, ImportRow
+from testimonials.imports.models import ReviewImport, ReviewImportRow
 from testimonials.models import Testimonial
 from testimonials.services.api_keys import api_key_create
 from testimonials.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -66,8 +66,8 @@ def _brand_rows(slug: str, owner_name: str, marker: str):
         status="failed",
         payload={"id": items[0].public_id},
     )
-    job = ImportJob.objects.create(brand=brand, preset="csv", status="done", total_rows=1, processed_rows=1)
-    ImportRow.objects.create(job=job, number=1, status="created", testimonial=items[0])
+    job = ReviewImport.objects.create(brand=brand, preset="csv", status="done", total_rows=1, processed_rows=1)
+    ReviewImportRow.objects.create(job=job, number=1, status="created", testimonial=items[0])
     ids = {
         "testimonial": items[1].public_id,
         "widget": widget.public_id,

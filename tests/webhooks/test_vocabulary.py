@@ -28,7 +28,7 @@ def test_it_offers_only_event_types_whose_lifecycle_events_exist():
     for event_type in events.EVENT_TYPES:
         assert event_type.sources <= set(EventType.values)
     # invitation.submitted and conversion.recorded appear by themselves once the lifecycle declares them.
-    pairs = ((events.INVITATION_SUBMITTED, "invitation_submitted"), (events.CONVERSION_RECORDED, "conversion_recorded"))
+    pairs = ((events.INVITATION_SUBMITTED, "invitation.submitted"), (events.CONVERSION_RECORDED, "conversion.recorded"))
     for name, source in pairs:
         assert (name in events.BY_NAME) == (source in EventType.values)
 

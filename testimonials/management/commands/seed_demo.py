@@ -136,11 +136,28 @@ class Command(BaseCommand):
                 ),
             )
             created += 1
+        self._invitations(form)
         base = settings.PUBLIC_URL
         self.stdout.write(self.style.SUCCESS(f"Demo ready ({created} new testimonials)."))
         self.stdout.write(f"  Collection page:  {base}/c/{brand.slug}/{form.slug}/")
         self.stdout.write(f"  Public wall:      {base}/w/{widget.public_id}/")
         self.stdout.write(f"  Admin:            {base}/admin/  (user: admin, password: {password})")
+        self.stdout.write(f"  Invitations:      {base}/admin/testimonials/campaign/outbox/  (written here, not sent)")
+
+    def _invitations(self, form: CollectionForm) -> None:
+        """A campaign inviting two demo customers at once: the worker 'sends' them into var/outbox."""
+        from testimonials.invitations.models import Campaign
+        from testimonials.invitations.services import Customer, recipients_add
+
+        campaign, _ = Campaign.objects.get_or_create(
+            brand=form.brand, name="Recent orders", defaults={"form": form, "delay_days": 0}
+        )
+        customers = [
+            Customer(email="ana@example.com", name="Ana Souza", order_id="1042", product="Espresso beans"),
+            Customer(email="ben@example.com", name="Ben Okafor", order_id="1043", product="Pour-over kit"),
+        ]
+        with transaction.atomic():
+            recipients_add(campaign=campaign, customers=customers, source="api")  # duplicates are skipped
 
     def _brand_form_widget(self):
         brand, _ = Brand.objects.get_or_create(
