@@ -27,6 +27,7 @@ from testimonials.models import (
     CollectionForm,
     MediaAsset,
     Membership,
+    Tag,
     Testimonial,
     Widget,
     WidgetPick,
@@ -83,7 +84,14 @@ def collection_form_get_public(*, brand_slug: str, form_slug: str) -> Collection
 
 
 def testimonial_list_for_brand(
-    *, brand: Brand, state: str | None = None, rating: int | None = None, updated_since: datetime | None = None
+    *,
+    brand: Brand,
+    state: str | None = None,
+    rating: int | None = None,
+    updated_since: datetime | None = None,
+    source: str | None = None,
+    featured: bool | None = None,
+    tag_slug: str | None = None,
 ) -> QuerySet[Testimonial]:
     """A brand's testimonials for the API, filtered, with what the output shows prefetched."""
     items = Testimonial.objects.filter(brand=brand).select_related("brand", "form").prefetch_related("tags", "media")
@@ -93,6 +101,12 @@ def testimonial_list_for_brand(
         items = items.filter(rating=rating)
     if updated_since:
         items = items.filter(updated_at__gte=updated_since)
+    if source:
+        items = items.filter(source=source)
+    if featured is not None:
+        items = items.filter(featured=featured)
+    if tag_slug:
+        items = items.filter(tags__brand=brand, tags__slug=tag_slug)
     return items
 
 
@@ -115,7 +129,19 @@ def testimonial_referral_code_exists(*, code: str, form: CollectionForm) -> bool
     return Testimonial.objects.filter(referral_code=code, form=form).exists()
 
 
+def collection_form_list_for_brand(*, brand: Brand) -> QuerySet[CollectionForm]:
+    return CollectionForm.objects.filter(brand=brand).select_related("brand").prefetch_related("questions")
+
+
+def tag_list_for_brand(*, brand: Brand) -> QuerySet[Tag]:
+    return Tag.objects.filter(brand=brand).select_related("brand")
+
+
 # --------------------------------------------------------------------------- widgets
+
+
+def widget_list_for_brand(*, brand: Brand) -> QuerySet[Widget]:
+    return Widget.objects.filter(brand=brand).select_related("brand", "filter_form").prefetch_related("filter_tags")
 
 
 def testimonial_list_for_widget(

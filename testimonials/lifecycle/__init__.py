@@ -17,6 +17,8 @@ Who subscribes (each in its own package's `subscriber.py`, found by `subscribers
   widgets     republish what a brand's widgets show; remove a deleted widget's files
   privacy     delete an erased testimonial's files (originals and renditions)
   invitations mark an invited customer's invitation submitted when their testimonial arrives (reminders stop)
+  webhooks    one delivery per endpoint and webhook event, sent and retried (testimonials/webhooks/);
+              an erasure scrubs what earlier deliveries of that testimonial hold
 
 The event types are declared once, in `models.EventType`.
 """

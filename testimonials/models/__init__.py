@@ -32,11 +32,14 @@ from testimonials.models.widgets import Widget, WidgetPick
 from testimonials.lifecycle.models import AuditEvent, EventType, OutboxEntry, OutboxReceipt  # isort: skip
 from testimonials.invitations import models as invitation_models  # noqa: F401  isort: skip
 from testimonials.widgets.models import WidgetBlockedOrigin  # isort: skip
+from testimonials.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # isort: skip
+from testimonials.imports.models import ReviewImport, ReviewImportRow  # isort: skip
 
 __all__ = [
     "HEX_COLOUR", "LANGUAGE_CHOICES", "NEEDS_HUMAN_STATES", "WIDGET_STATES", "ApiKey", "AuditEvent", "Brand",
     "CollectionForm", "ContentFingerprint", "EventType", "FieldMode", "FormQuestion", "MediaAsset", "Membership",
-    "OutboxEntry", "OutboxReceipt", "QuestionKind", "Tag", "Testimonial", "TestimonialQuerySet", "TestimonialState",
-    "TimeStamped", "Widget", "WidgetBlockedOrigin", "WidgetPick", "https_only", "new_public_id", "new_referral_code",
+    "OutboxEntry", "OutboxReceipt", "QuestionKind", "ReviewImport", "ReviewImportRow", "Tag", "Testimonial",
+    "TestimonialQuerySet", "TestimonialState", "TimeStamped", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
+    "Widget", "WidgetBlockedOrigin", "WidgetPick", "https_only", "new_public_id", "new_referral_code",
     "testimonial_flagged_expression", "valid_origins",
 ]  # fmt: skip
