@@ -7,7 +7,7 @@ PY := $(BIN)/python
 # machines; set VOUCH_PUBLIC_URL and ALLOWED_HOSTS to the address they use). Links follow it.
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: run test test-integration test-browser lint format bench clean
+.PHONY: run test test-integration test-fuzz test-browser lint format bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(BIN)/.installed
 # Needs PostgreSQL and Redis (see README); starts real Celery worker processes.
 test-integration: $(BIN)/.installed
 	$(BIN)/pytest -m integration -q -p no:cacheprovider
+
+# Schemathesis against a live server (gunicorn on PostgreSQL) with a test key; also part of test-integration.
+test-fuzz: $(BIN)/.installed
+	$(BIN)/pytest -m fuzz -q -p no:cacheprovider -s
 
 # Needs Debian's chromium (/usr/bin/chromium).
 test-browser: $(BIN)/.installed

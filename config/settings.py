@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from /static/: the docs page needs no CDN
     "testimonials",
 ]
 
@@ -312,6 +314,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The outbox keeps dispatched entries VOUCH_OUTBOX_RETENTION_DAYS for inspection, then drops them.
     "purge-lifecycle-outbox": {"task": "testimonials.tasks.lifecycle_purge_task", "schedule": 3600.0},
+    # Webhook retries that are due (waits of minutes to hours), messages lost with the broker, and
+    # deliveries whose worker died mid-send (their lease lapsed): sent again with the same webhook-id.
+    "webhook-deliveries-due": {"task": "testimonials.webhooks.tasks.webhook_deliver_due_task", "schedule": 15.0},
+    # The webhook delivery log keeps VOUCH_WEBHOOK_LOG_RETENTION_DAYS of finished deliveries.
+    "purge-webhook-log": {"task": "testimonials.webhooks.tasks.webhook_log_purge_task", "schedule": 3600.0},
+    # Import jobs whose worker died (no heartbeat for a while) carry on from their last checkpoint.
+    "resume-stalled-imports": {"task": "testimonials.imports.tasks.imports_resume_stalled_task", "schedule": 60.0},
     # Invitations: plan the invitations and reminders that are due, send them, resume interrupted
     # imports and mark sends whose worker died as interrupted (never sent twice).
     "invitations-tick": {
@@ -319,6 +328,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": _env("float", "VOUCH_INVITE_EVERY_SECONDS", default=60.0),
     },
 }
+
+# --------------------------------------------------------------------------- integrations
+# Outgoing HTTP (webhooks, media URLs of imports) refuses private, loopback, link-local and metadata
+# addresses. Loopback may be allowed for tests and benchmarks only: never in production.
+VOUCH_OUTBOUND_ALLOW_LOOPBACK = _bool("VOUCH_OUTBOUND_ALLOW_LOOPBACK", False)
+# Waits in seconds before each webhook retry; after the last one the delivery gives up (about 24 h).
+VOUCH_WEBHOOK_RETRY_SCHEDULE = _env(
+    "list", "VOUCH_WEBHOOK_RETRY_SCHEDULE", cast=float, default=[5, 300, 1800, 7200, 18000, 28800, 28800]
+)
+VOUCH_WEBHOOK_TIMEOUT_SECONDS = _env("float", "VOUCH_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+VOUCH_WEBHOOK_LOG_RETENTION_DAYS = _env("int", "VOUCH_WEBHOOK_LOG_RETENTION_DAYS", default=30)
+# Imports: photos and videos listed by URL are fetched only when the operator allows it (through
+# the same SSRF guard); files are capped in size.
+VOUCH_IMPORT_FETCH_MEDIA = _bool("VOUCH_IMPORT_FETCH_MEDIA", False)
+VOUCH_IMPORT_MAX_BYTES = _env("int", "VOUCH_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 
 # --------------------------------------------------------------------------- email (invitations)
 # The embedded default writes every message to a folder as an .eml file (the admin's outbox page
@@ -383,6 +407,45 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": _env("str", "API_RATE_LIMIT", default="600/min")},
+    "DEFAULT_SCHEMA_CLASS": "testimonials.api.schema.VouchAutoSchema",
+    "EXCEPTION_HANDLER": "testimonials.api.problems.problem_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+}
+
+# OpenAPI 3 (drf-spectacular): /api/schema/ and the docs page /api/docs/, with Swagger UI served locally.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Vouch API",
+    "DESCRIPTION": (
+        "Testimonials, forms, widgets, tags, webhooks and imports of a brand. Authenticate with "
+        "`Authorization: Bearer vk_...` (a key acts for one brand with its creator's role). Lists are "
+        "cursor-paginated (`next`/`previous` links, `page_size` up to 200). Errors are problem details "
+        "(RFC 9457, `application/problem+json`)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TestimonialStateEnum": "testimonials.models.testimonials.TestimonialState",
+        "MediaStatusEnum": "testimonials.models.testimonials.MediaAsset.Status",
+        "MediaKindEnum": "testimonials.models.testimonials.MediaAsset.Kind",
+        "DeliveryStatusEnum": "testimonials.webhooks.models.WebhookDelivery.Status",
+        "EndpointKindEnum": "testimonials.webhooks.models.WebhookEndpoint.Kind",
+        "ImportStatusEnum": "testimonials.imports.models.ReviewImport.Status",
+        "ImportRowStatusEnum": "testimonials.imports.models.ReviewImportRow.Status",
+    },
+    "DISABLE_ERRORS_AND_WARNINGS": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "testimonials.api.schema.forbid_unknown_fields",
+    ],
 }
 
 # --------------------------------------------------------------------------- abuse

@@ -60,6 +60,36 @@ INVITE_SEND_RETRY = Retry(base=60.0, cap=6 * 3600.0)
 # up to IMPORT_MAX_ATTEMPTS starts before it is marked failed. invitations_tick_task: none (beat runs it).
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """Fixed waits before each retry, with +-`jitter` (a fraction), then give up (None)."""
+
+    waits: tuple[float, ...]
+    jitter: float = 0.1
+
+    def delay(self, retries: int) -> float | None:
+        if retries >= len(self.waits):
+            return None
+        wait = self.waits[retries]
+        return wait * random.uniform(1 - self.jitter, 1 + self.jitter)
+
+    @property
+    def total(self) -> float:
+        return sum(self.waits)
+
+
+def webhook_retry() -> Schedule:
+    """webhook_deliver_task: no broker retry and no late ack. A failed attempt schedules the next one on its
+    row (VOUCH_WEBHOOK_RETRY_SCHEDULE: 5 s, 5 min, 30 min, 2 h, 5 h, 8 h, 8 h, so about 24 hours in all),
+    then the delivery gives up and its endpoint is disabled. A message lost with the broker, or whose
+    worker died mid-send (its lease lapses), is sent again by webhook_deliver_due_task, every 15 s."""
+    return Schedule(tuple(settings.VOUCH_WEBHOOK_RETRY_SCHEDULE))
+
+
+# import_job_run_task: late ack and a checkpoint per chunk; a job whose worker died (no heartbeat for
+# IMPORT_STALLED_AFTER) is resumed by imports_resume_stalled_task, at most VOUCH_MAX_ATTEMPTS times.
+
+
 def send(task, *args, countdown: float | None = None) -> bool:
     """Enqueue `task(*args)` now (or after `countdown` seconds). True when the broker took it."""
     try:

@@ -29,6 +29,7 @@ from testimonials.models import (
     CollectionForm,
     MediaAsset,
     Membership,
+    Tag,
     Testimonial,
     Widget,
     WidgetPick,
@@ -92,6 +93,9 @@ def testimonial_list_for_brand(
     updated_since: datetime | None = None,
     sentiment: str | None = None,
     topic: str | None = None,
+    source: str | None = None,
+    featured: bool | None = None,
+    tag_slug: str | None = None,
 ) -> QuerySet[Testimonial]:
     """A brand's testimonials for the API, filtered, with what the output shows prefetched."""
     items = Testimonial.objects.filter(brand=brand).select_related("brand", "form").prefetch_related("tags", "media")
@@ -105,6 +109,12 @@ def testimonial_list_for_brand(
         items = items.filter(sentiment_label=sentiment)
     if topic:
         items = items.filter(testimonial_topic_condition(topic))
+    if source:
+        items = items.filter(source=source)
+    if featured is not None:
+        items = items.filter(featured=featured)
+    if tag_slug:
+        items = items.filter(tags__brand=brand, tags__slug=tag_slug)
     return items
 
 
@@ -127,6 +137,14 @@ def testimonial_referral_code_exists(*, code: str, form: CollectionForm) -> bool
     return Testimonial.objects.filter(referral_code=code, form=form).exists()
 
 
+def collection_form_list_for_brand(*, brand: Brand) -> QuerySet[CollectionForm]:
+    return CollectionForm.objects.filter(brand=brand).select_related("brand").prefetch_related("questions")
+
+
+def tag_list_for_brand(*, brand: Brand) -> QuerySet[Tag]:
+    return Tag.objects.filter(brand=brand).select_related("brand")
+
+
 # --------------------------------------------------------------------------- widgets
 
 
@@ -143,6 +161,10 @@ def testimonial_topic_condition(code: str) -> Q:
             output_field=BooleanField(),
         )
     )
+
+
+def widget_list_for_brand(*, brand: Brand) -> QuerySet[Widget]:
+    return Widget.objects.filter(brand=brand).select_related("brand", "filter_form").prefetch_related("filter_tags")
 
 
 def testimonial_list_for_widget(

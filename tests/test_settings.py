@@ -85,6 +85,25 @@ def test_it_passes_the_deployment_checklist_with_production_variables(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_it_warns_at_deployment_when_loopback_calls_are_allowed(tmp_path):
+    env = {
+        "SECRET_KEY": "f3Kq9-vLx2!pR7zW0mYc8TbN4sHdJ6gUe1aQoXiV5rZyP0wLkMnBvC",
+        "VOUCH_VAR_DIR": str(tmp_path),
+        "ALLOWED_HOSTS": "vouch.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+        "VOUCH_OUTBOUND_ALLOW_LOOPBACK": "true",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**BASE_ENV, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0 and "vouch.W001" in result.stdout + result.stderr
+
+
 def test_importing_settings_writes_nothing_to_disk_and_the_app_makes_its_folders_at_start(tmp_path):
     var = tmp_path / "fresh-var"
     imported = _load_module_only({"DEBUG": "true", "VOUCH_VAR_DIR": str(var)})

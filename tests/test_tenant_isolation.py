@@ -12,10 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from testimonials.models import AuditEvent, Testimonial, Widget
-from tests.factories import CampaignFactory, TestimonialFactory, WidgetFactory
+from testimonials.imports.models import ReviewImport
+from testimonials.models import AuditEvent, Tag, Testimonial, Widget
+from testimonials.webhooks.models import WebhookDelivery, WebhookEndpoint
+from testimonials.webhooks.signing import secret_new
+from tests.factories import CampaignFactory, TagFactory, TestimonialFactory, WidgetFactory
 
 
 @dataclass
@@ -25,6 +29,10 @@ class World:
     form: object
     testimonial: Testimonial
     widget: Widget
+    tag: Tag | None = None
+    endpoint: WebhookEndpoint | None = None
+    delivery: WebhookDelivery | None = None
+    import_job: ReviewImport | None = None
 
 
 @dataclass
@@ -41,9 +49,17 @@ def _snapshot() -> tuple:
     from testimonials.invitations.models import Recipient
 
     rows = Testimonial.objects.order_by("id").values_list("id", "state", "featured", "text")
-    widgets = Widget.objects.order_by("id").values_list("id", "name", "layout", "published_version")
+    widgets = Widget.objects.order_by("id").values_list(
+        "id", "name", "layout", "published_version", "publish_requested_at"
+    )
     recipients = Recipient.objects.order_by("id").values_list("id", "status", "email")
-    return tuple(rows), tuple(widgets), tuple(recipients), AuditEvent.objects.count()
+    endpoints = WebhookEndpoint.objects.order_by("id").values_list("id", "url", "is_active", "secret", "events")
+    deliveries = WebhookDelivery.objects.order_by("id").values_list("id", "status", "next_attempt_at")
+    others = (Tag.objects.count(), ReviewImport.objects.count(), Testimonial.tags.through.objects.count())
+    return (
+        tuple(rows), tuple(widgets), tuple(recipients), tuple(endpoints), tuple(deliveries), others,
+        AuditEvent.objects.count(),
+    )  # fmt: skip
 
 
 # URLs anyone may open, and why. Each still may not leak other brands' private data: their own
@@ -63,11 +79,33 @@ PUBLIC_URLS: dict[str, str] = {
     "widget-wall": "the hosted wall page a brand shares: approved testimonials only",
     "widget-blocked": "the embed snippet's report from a site not allowed: records the site, reveals nothing",
     "home": "the landing page of an installation: links only, no brand data",
+    # The API's description (tests/api/test_schema.py): generated from the views, no data.
+    "api-schema": "the OpenAPI 3 schema of the API, no data",
+    "api-docs": "the docs page that renders the schema (Swagger UI served locally), no data",
+    "api-not-found": "the problem-details 404 for URLs under /api/ that no route matches",
     # Invitations (tests/invitations/test_link.py proves a forged, expired or reused token is refused, and
     # a token of brand A's customer changes nothing of brand B's):
     "invitation-open": "an invited customer's form, reached only with a token signed for that customer",
     "invitation-unsubscribe": "one-click unsubscribe (RFC 8058), reached only with a token signed for that customer",
 }
+
+
+def _import_file(world) -> dict:
+    upload = SimpleUploadedFile("reviews.csv", b"name,rating,text\nAda,5,Lovely shop\n", content_type="text/csv")
+    return {"brand": "brand-a", "preset": "csv", "file": upload}
+
+
+def _new_testimonial(world) -> dict:
+    return {
+        "brand": "brand-a",
+        "form": "feedback",
+        "author_name": "Ada",
+        "rating": 5,
+        "text": "The onboarding call saved us a week.",
+        "consent_text": "I agree.",
+        "consented_at": "2026-01-02T03:04:05Z",
+    }
+
 
 # Brand-private URLs: one row each. Later issues add theirs here.
 CASES: list[TenantCase] = [
@@ -87,6 +125,50 @@ CASES: list[TenantCase] = [
     ),
     TenantCase("api-rating-summary", lambda w: reverse("api-rating-summary") + "?brand=brand-a"),
     TenantCase(
+        "api-testimonial-feature",
+        lambda w: reverse("api-testimonial-feature", args=[w.testimonial.public_id]),
+        method="post",
+        data={"featured": True},
+    ),
+    TenantCase(
+        "api-testimonial-tag",
+        lambda w: reverse("api-testimonial-tag", args=[w.testimonial.public_id]),
+        method="post",
+        data={"tags": ["praise"]},
+        content_type="application/json",
+    ),
+    TenantCase("api-form-list", lambda w: reverse("api-form-list") + "?brand=brand-a"),
+    TenantCase("api-form-detail", lambda w: reverse("api-form-detail", args=[w.form.slug]) + "?brand=brand-a"),
+    TenantCase("api-widget-list", lambda w: reverse("api-widget-list") + "?brand=brand-a"),
+    TenantCase("api-widget-detail", lambda w: reverse("api-widget-detail", args=[w.widget.public_id])),
+    TenantCase("api-widget-publish", lambda w: reverse("api-widget-publish", args=[w.widget.public_id]), method="post"),
+    TenantCase("api-tag-list", lambda w: reverse("api-tag-list") + "?brand=brand-a"),
+    # Webhooks (tests/webhooks/test_webhooks_api.py): owners only, since endpoints hold signing secrets.
+    TenantCase("api-webhook-list", lambda w: reverse("api-webhook-list") + "?brand=brand-a"),
+    TenantCase("api-webhook-detail", lambda w: reverse("api-webhook-detail", args=[w.endpoint.public_id])),
+    TenantCase("api-webhook-secret", lambda w: reverse("api-webhook-secret", args=[w.endpoint.public_id])),
+    TenantCase(
+        "api-webhook-rotate-secret",
+        lambda w: reverse("api-webhook-rotate-secret", args=[w.endpoint.public_id]),
+        method="post",
+    ),
+    TenantCase(
+        "api-webhook-delivery-list", lambda w: reverse("api-webhook-delivery-list", args=[w.endpoint.public_id])
+    ),
+    TenantCase(
+        "api-webhook-delivery-detail",
+        lambda w: reverse("api-webhook-delivery-detail", args=[w.endpoint.public_id, w.delivery.public_id]),
+    ),
+    TenantCase(
+        "api-webhook-delivery-redeliver",
+        lambda w: reverse("api-webhook-delivery-redeliver", args=[w.endpoint.public_id, w.delivery.public_id]),
+        method="post",
+    ),
+    # Imports (tests/imports/): editors and owners upload; members read progress and reports.
+    TenantCase("api-import-list", lambda w: reverse("api-import-list"), method="post", data=_import_file),
+    TenantCase("api-import-detail", lambda w: reverse("api-import-detail", args=[w.import_job.public_id])),
+    TenantCase("api-import-rows", lambda w: reverse("api-import-rows", args=[w.import_job.public_id])),
+    TenantCase(
         "api-invitation-create",
         lambda w: reverse("api-invitation-create"),
         method="post",
@@ -97,6 +179,17 @@ CASES: list[TenantCase] = [
         content_type="application/json",
     ),
 ]
+
+# The same URL name, other methods: creating through a list URL.
+CASES.append(
+    TenantCase(
+        "api-testimonial-list",
+        lambda w: reverse("api-testimonial-list"),
+        method="post",
+        data=_new_testimonial,
+        content_type="application/json",
+    )
+)
 
 
 def _named_urls(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
@@ -122,10 +215,19 @@ def test_it_has_a_row_for_every_url():
 
 @pytest.fixture
 def world(brand_a, form_a):
+    endpoint = WebhookEndpoint.objects.create(
+        brand=brand_a, url="https://hooks.example.com/vouch", events=["testimonial.approved"], secret=secret_new()
+    )
     return World(
         form=form_a,
         testimonial=TestimonialFactory(brand=brand_a, form=form_a, state=Testimonial.State.PENDING_REVIEW),
         widget=WidgetFactory(brand=brand_a),
+        tag=TagFactory(brand=brand_a, name="Praise", slug="praise"),
+        endpoint=endpoint,
+        delivery=WebhookDelivery.objects.create(
+            endpoint=endpoint, brand=brand_a, event_type="testimonial.approved", status=WebhookDelivery.Status.FAILED
+        ),
+        import_job=ReviewImport.objects.create(brand=brand_a, preset="csv", status=ReviewImport.Status.DONE),
     )
 
 
@@ -135,7 +237,7 @@ def _call(client, case: TenantCase, world: World):
     return getattr(client, case.method)(case.url(world), data, **kwargs)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.url_name)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url_name}")
 def test_it_gives_charlie_404_and_changes_nothing(case, world, charlie_client):
     before = _snapshot()
     response = _call(charlie_client, case, world)
@@ -143,7 +245,7 @@ def test_it_gives_charlie_404_and_changes_nothing(case, world, charlie_client):
     assert _snapshot() == before
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.url_name)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url_name}")
 def test_it_refuses_anonymous_visitors(case, world, client):
     before = _snapshot()
     response = _call(client, case, world)
@@ -151,7 +253,7 @@ def test_it_refuses_anonymous_visitors(case, world, client):
     assert _snapshot() == before
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.url_name)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url_name}")
 def test_it_lets_the_brand_owner_through(case, world, alice_client):
     response = _call(alice_client, case, world)
     assert response.status_code < 400, response.content[:300]

@@ -256,6 +256,11 @@ class TestimonialForm(forms.Form):
         refused_everything = self.upload_refusals.get("__all__")
         if refused_everything:
             self.add_error(None, refused_everything)
+        # A photo or video this form does not take (the brand switched it off while the page was open):
+        # say so rather than drop the customer's file unseen. Files under other names are skipped.
+        for kind in MEDIA_KINDS:
+            if kind in self.upload_refusals and kind not in self.fields:
+                self.add_error(None, f"This form does not take {BY_NAME[kind].noun} any more; please remove it.")
         for kind in MEDIA_KINDS:
             if kind not in self.fields:
                 continue

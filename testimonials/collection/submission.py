@@ -6,6 +6,7 @@ import dataclasses
 import mimetypes
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from testimonials import queue
 from testimonials.collection.fields import BY_NAME, FIELDS, NO, YES, Kind, KnownCustomer, mode_of, questions
+from testimonials.collection.uploads import clean_file_name
 from testimonials.errors import ApplicationError
 from testimonials.lifecycle.events import record
 from testimonials.models import CollectionForm, EventType, FieldMode, MediaAsset, Testimonial
@@ -46,6 +48,10 @@ class SubmissionData:
     submission_key: str | None = None
     referred_by: str = ""
     source: str = Testimonial.Source.FORM
+    # Collected on the brand's own site (the API): the consent the customer gave there, word for word and
+    # when. Required for that source; a form's page records its own consent text at submit time.
+    consent_text: str = ""
+    consented_at: datetime | None = None
     media: list[MediaUpload] = field(default_factory=list)
     # Set at submit time, e.g. {"code": "captcha_unavailable", ..., "action": "hold"}: kept for the moderator.
     flags: list[dict] = field(default_factory=list)
@@ -61,6 +67,11 @@ def _check_against_form(form: CollectionForm, data: SubmissionData) -> None:
         raise ApplicationError(BY_NAME["author_name"].required, field="author_name")
     if not data.consent_given:
         raise ApplicationError("Please agree to share your testimonial before sending it.", field="consent_given")
+    if data.source == Testimonial.Source.API:
+        if not data.consent_text.strip():
+            raise ApplicationError("Send the exact consent text the customer agreed to.", field="consent_text")
+        if data.consented_at is None:
+            raise ApplicationError("Send when the customer agreed (consented_at).", field="consented_at")
     locked = data.known.locked() if data.known is not None else {}
     for name, value in locked.items():
         if str(getattr(data, name) or "").strip().lower() != value.strip().lower():
@@ -203,8 +214,8 @@ def _build(form: CollectionForm, data: SubmissionData) -> Testimonial:
         text=data.text.strip(),
         answers=_stored_answers(data.answers),
         consent_given=True,
-        consent_text=form.consent_text,
-        consented_at=now,
+        consent_text=data.consent_text.strip() or form.consent_text,
+        consented_at=data.consented_at or now,
         marketing_consent=data.marketing_consent and bool(form.marketing_consent_text),
         is_incentivised=bool(form.incentive),
         submission_key=data.submission_key,
@@ -228,14 +239,17 @@ def _build(form: CollectionForm, data: SubmissionData) -> Testimonial:
 
 def _store(item: Testimonial, data: SubmissionData, originals: list[str]) -> Testimonial:
     item.save()
-    how = "an invitation link" if item.source == Testimonial.Source.INVITE else "the form"
-    record(event=EventType.RECEIVED, testimonial=item, to_state=item.state, reasons=[f"Submitted through {how}."])
+    how = {
+        Testimonial.Source.API: "Sent through the API.",
+        Testimonial.Source.INVITE: "Submitted through an invitation link.",
+    }.get(item.source, "Submitted through the form.")
+    record(event=EventType.RECEIVED, testimonial=item, to_state=item.state, reasons=[how])
     assets = [
         MediaAsset.objects.create(
             testimonial=item,
             kind=upload.kind,
             original=stored_name,
-            original_name=upload.original_name[:200],
+            original_name=clean_file_name(upload.original_name),
             content_type=upload.content_type,
             size_bytes=upload.file.size or 0,
         )

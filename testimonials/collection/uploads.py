@@ -40,6 +40,13 @@ CHUNK_MAX_BYTES = 8 * 1024 * 1024
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{20,40}$")
 
 
+def clean_file_name(name: str) -> str:
+    """A customer's file name as we keep it (shown to moderators): its last part, no control characters
+    (PostgreSQL refuses NUL in text), at most 200 characters."""
+    base = os.path.basename(str(name or "").replace("\\", "/"))
+    return "".join(ch for ch in base if ch.isprintable())[:200]
+
+
 def kind_limit(kind: str) -> int:
     return settings.UPLOAD_MAX_VIDEO_BYTES if kind == "video" else settings.UPLOAD_MAX_PHOTO_BYTES
 
@@ -182,7 +189,7 @@ def upload_session_start(*, form_id: int, kind: str, size: int, original_name: s
         form_id=form_id,
         kind=kind,
         size=size,
-        original_name=os.path.basename(original_name or "")[:200],
+        original_name=clean_file_name(original_name),
         created_at=time.time(),
     )
     session.part_path.touch()
@@ -261,7 +268,7 @@ def upload_session_from_file(
         form_id=form_id,
         kind=kind,
         size=file.size or 0,
-        original_name=os.path.basename(original_name or getattr(file, "name", "") or "")[:200],
+        original_name=clean_file_name(original_name or getattr(file, "name", "")),
         content_type=content_type,
         created_at=time.time(),
     )

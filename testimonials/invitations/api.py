@@ -10,6 +10,7 @@ Idempotent per campaign and address: posting the same customer again adds nothin
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound as DrfNotFound
 from rest_framework.exceptions import PermissionDenied as DrfPermissionDenied
@@ -18,13 +19,14 @@ from rest_framework.views import APIView
 
 from testimonials import errors
 from testimonials.api.auth import api_brands
+from testimonials.api.serializers import StrictInput
 from testimonials.invitations.selectors import campaign_get_in_brands
 from testimonials.invitations.services import Customer, invitations_add
 
 MAX_CUSTOMERS = 1000
 
 
-class CustomerInput(serializers.Serializer):
+class CustomerInput(StrictInput):
     # Addresses are checked by the service, so a bad one is reported for its item, not as a 400.
     email = serializers.CharField(max_length=320, allow_blank=True, trim_whitespace=True)
     name = serializers.CharField(max_length=120, allow_blank=True, required=False, default="")
@@ -36,12 +38,35 @@ class CustomerInput(serializers.Serializer):
     )
 
 
-class InvitationsInput(serializers.Serializer):
+class InvitationsInput(StrictInput):
     campaign = serializers.CharField(max_length=16)
     customers = serializers.ListField(child=CustomerInput(), min_length=1, max_length=MAX_CUSTOMERS)
 
 
+class InvitedItemOutput(serializers.Serializer):
+    item = serializers.IntegerField(help_text="Its position in `customers`, from 1.")
+    email = serializers.CharField()
+    status = serializers.ChoiceField(choices=["queued", "refused"])
+    invitation = serializers.CharField(required=False, help_text="The invitation's id (queued only).")
+    problem = serializers.CharField(required=False, help_text="Why not (refused only): duplicate, suppressed, ...")
+    message = serializers.CharField(required=False, allow_blank=True)
+
+
+class InvitationsOutput(serializers.Serializer):
+    campaign = serializers.CharField()
+    added = serializers.IntegerField()
+    customers = InvitedItemOutput(many=True)
+
+
 class InvitationCreateApi(APIView):
+    @extend_schema(
+        operation_id="invitations_create",
+        request=InvitationsInput,
+        responses={201: InvitationsOutput, 200: InvitationsOutput},
+        tags=["invitations"],
+        description="Invite customers to a campaign (201 when some were added, 200 when none were). Idempotent per "
+        "campaign and address: posting the same customer again adds nothing and says so per item.",
+    )
     def post(self, request):
         data = InvitationsInput(data=request.data)
         data.is_valid(raise_exception=True)

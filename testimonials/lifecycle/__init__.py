@@ -18,6 +18,8 @@ Who subscribes (each in its own package's `subscriber.py`, found by `subscribers
   privacy     delete an erased testimonial's files (originals and renditions)
   insights    read a brand's testimonials again for topics when its topic vocabulary changes
   invitations mark an invited customer's invitation submitted when their testimonial arrives (reminders stop)
+  webhooks    one delivery per endpoint and webhook event, sent and retried (testimonials/webhooks/);
+              an erasure scrubs what earlier deliveries of that testimonial hold
 
 The event types are declared once, in `models.EventType`.
 """

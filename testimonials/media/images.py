@@ -91,7 +91,10 @@ def _open(source: Source) -> Image.Image:
         raise MediaRejected("This photo is damaged or incomplete.", code="damaged") from exc
     width, height = image.size
     if width < 1 or height < 1 or width * height > MAX_IMAGE_PIXELS or max(width, height) > MAX_IMAGE_SIDE:
-        image.close()
+        # Close only what we opened: closing the image closes a file object handed in too (the
+        # customer's upload), and the caller reading it again raised "I/O operation on closed file".
+        if isinstance(source, str | os.PathLike):
+            image.close()
         raise MediaRejected(_too_big_reason(pixels=width * height), code="too_many_pixels")
     return image
 

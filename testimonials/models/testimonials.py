@@ -59,6 +59,7 @@ class Testimonial(TimeStamped):
 
     class Source(models.TextChoices):
         FORM = "form", "Collection form"
+        API = "api", "Sent through the API"
         IMPORT = "import", "Imported"
         INVITE = "invite", "Invitation"
 
@@ -138,6 +139,13 @@ class Testimonial(TimeStamped):
     referral_code = models.CharField(max_length=16, unique=True, default=new_referral_code, editable=False)
     referred_by = models.CharField(max_length=16, blank=True)
 
+    # Imported reviews (source=import) keep where and when they were first written; never "verified".
+    source_platform = models.CharField(max_length=40, blank=True, help_text="Where an imported review was written.")
+    source_url = models.URLField(max_length=500, blank=True, validators=[https_only])
+    source_created_at = models.DateTimeField(null=True, blank=True, help_text="When it was written there.")
+    # Identifies an imported review within its brand, so uploading the same file again adds nothing.
+    import_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
+
     objects = TestimonialQuerySet.as_manager()
 
     class Meta:
@@ -153,6 +161,11 @@ class Testimonial(TimeStamped):
             models.CheckConstraint(
                 condition=Q(state__in=TestimonialState.values),
                 name="testimonial_state_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["brand", "import_key"],
+                condition=Q(import_key__isnull=False),
+                name="testimonial_import_once_per_brand",
             ),
         ]
         indexes = [
@@ -198,6 +211,11 @@ class Testimonial(TimeStamped):
     @property
     def is_imported(self) -> bool:
         return self.source == self.Source.IMPORT
+
+    @property
+    def written_at(self):
+        """When the customer wrote it: the original date of an imported review, else when it arrived."""
+        return self.source_created_at or self.created_at
 
 
 class ContentFingerprint(models.Model):

@@ -132,9 +132,11 @@ def item_data(item: Testimonial) -> dict:
         "rating": item.rating,
         "text": public_text(item),
         "highlight": redact(item.highlight or ""),
-        "date": item.created_at.date().isoformat(),
+        # When the customer wrote it: an imported review keeps its original date.
+        "date": item.written_at.date().isoformat(),
         "featured": item.featured,
         "badges": badges,
+        "imported_from": item.source_platform if item.is_imported else "",
         **_media(item),
     }
 
@@ -211,11 +213,17 @@ def _stars(rating) -> list[bool]:
     return [i < full for i in range(5)]
 
 
+def _badge_label(code: str, item: dict) -> str:
+    if code == "imported" and item.get("imported_from"):
+        return f"Imported from {item['imported_from']}"
+    return BADGE_LABELS[code]
+
+
 def _display_item(item: dict) -> dict:
     return {
         **item,
         "stars": _stars(item["rating"]),
-        "badge_labels": [BADGE_LABELS[b] for b in item["badges"]],
+        "badge_labels": [_badge_label(b, item) for b in item["badges"]],
         "initials": initials(item["name"]),
     }
 

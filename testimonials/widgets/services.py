@@ -44,6 +44,16 @@ def widgets_request_publish(*, brand_ids: Iterable[int] = (), widget_ids: Iterab
     return ids
 
 
+@transaction.atomic
+def widget_publish_request(*, widget: Widget, actor) -> Widget:
+    """Publish a widget again now (an editor's or an API call's "publish"); the task renders it after commit."""
+    if not user_can_edit_brand(actor, widget.brand):
+        raise PermissionDenied("Only the brand's owners and editors can publish its widgets.")
+    widgets_request_publish(widget_ids=[widget.id])
+    widget.refresh_from_db(fields=["publish_requested_at"])
+    return widget
+
+
 def widgets_republish_stale(*, older_than_seconds: float = 60) -> list[int]:
     """For the periodic sweeper: enqueue widgets whose publish was asked for and never happened
     (the broker was down when it was asked, or the worker died). Returns their ids."""

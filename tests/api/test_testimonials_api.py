@@ -50,7 +50,8 @@ def test_it_filters_by_state_and_refuses_a_malformed_filter(client, key_a, brand
     rows = client.get(url, {"state": "pending_review"}, **_bearer(key_a[1])).json()["results"]
     assert [r["id"] for r in rows] == [pending.public_id]
     bad = client.get(url, {"state": "published", "rating": 9}, **_bearer(key_a[1]))
-    assert bad.status_code == 400 and set(bad.json()) == {"state", "rating"}
+    assert bad.status_code == 400 and bad["Content-Type"] == "application/problem+json"
+    assert set(bad.json()["errors"]) == {"state", "rating"}
 
 
 def test_it_refuses_a_key_of_brand_a_for_brand_b(client, key_a, brand_b):
@@ -67,7 +68,7 @@ def test_it_approves_and_rejects_through_the_key_as_its_creator(client, key_a, a
     event = item.events.get()
     assert event.actor == alice and event.note == "Through the API."
     missing = client.post(reverse("api-testimonial-reject", args=[item.public_id]), {}, **_bearer(key_a[1]))
-    assert missing.status_code == 400 and "reason" in missing.json()
+    assert missing.status_code == 400 and "reason" in missing.json()["errors"]
     rejected = client.post(
         reverse("api-testimonial-reject", args=[item.public_id]), {"reason": "Spam"}, **_bearer(key_a[1])
     )
@@ -117,7 +118,7 @@ def test_it_asks_which_brand_when_a_member_has_several(client, alice, brand_b):
     Membership.objects.create(user=alice, brand=brand_b, role=Membership.Role.VIEWER)
     client.force_login(alice)
     response = client.get(reverse("api-testimonial-list"))
-    assert response.status_code == 400 and "brand" in response.json()
+    assert response.status_code == 400 and "brand" in response.json()["errors"]
 
 
 def test_it_creates_and_revokes_keys_from_the_command_line(client, alice, brand_a, capsys):

@@ -64,7 +64,7 @@ def test_posting_the_same_customer_again_adds_nothing(client, campaign_a, alice,
 
 def test_it_explains_a_malformed_request(client, campaign_a, alice, brand_a):
     response = _post(client, {"campaign": campaign_a.public_id, "customers": []}, _key(brand_a, alice))
-    assert response.status_code == 400 and "customers" in response.json()
+    assert response.status_code == 400 and "customers" in response.json()["errors"]  # problem details
     response = _post(
         client,
         {"campaign": campaign_a.public_id, "customers": [{"email": "a@example.com", "order_date": "31/05"}]},
