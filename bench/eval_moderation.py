@@ -1,7 +1,10 @@
-"""Evaluate sentiment labels and moderation flags against the hand-labelled sets in tests/data/.
+"""Evaluate sentiment labels, topics and moderation flags against the hand-labelled sets in tests/data/.
 
     .venv/bin/python bench/eval_moderation.py            # print the report
     .venv/bin/python bench/eval_moderation.py --write    # also refresh the figures in docs/quality.md
+
+Review sentiment (with the customer's stars) and topics are measured by bench/eval_text.py, whose
+report this one includes.
 
 Needs no database: the moderation modules are pure. Duplicates are found the way the processing
 service finds them (LSH bands, then the exact similarity), with an in-memory index standing in for
@@ -20,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import eval_text  # noqa: E402
 from testimonials.moderation import rules, sentiment  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -219,8 +223,9 @@ def _ratio(pair: tuple[int, int]) -> str:
     return f"{pair[0]}/{pair[1]} ({pair[0] / pair[1]:.0%})"
 
 
-def render(sent: SentimentReport, mod: ModerationReport, held: ModerationReport) -> str:
-    out = ["### Sentiment label agreement", ""]
+def render(sent: SentimentReport, mod: ModerationReport, held: ModerationReport, text: str = "") -> str:
+    out = [text, ""] if text else []
+    out += ["### Sentence sentiment (no stars): the original labelled sentences", ""]
     out.append(f"{sent.total} sentences; Vouch's label agrees with ours on {_ratio((sent.agree, sent.total))}.")
     out += ["", "| half | Vouch (`sentiment.analyse`) | plain VADER, whole text (reference) |", "|---|---|---|"]
     for half in ("dev", "held-out"):
@@ -272,7 +277,8 @@ def _render_flags(title: str, mod: ModerationReport, path: Path) -> list[str]:
 def render_misses(sent: SentimentReport, *reports: ModerationReport) -> str:
     out = ["Sentiment misses:"]
     for row, got, score in sent.misses:
-        out.append(f"  [{row.half}] {row.kind}: want {row.label}, got {got} ({score:+.2f}): {row.text}")
+        shown = "n/a" if score is None else f"{score:+.2f}"
+        out.append(f"  [{row.half}] {row.kind}: want {row.label}, got {got} ({shown}): {row.text}")
     for name, mod in zip(("development", "held-out"), reports, strict=False):
         out.append(f"Flag misses ({name} set):")
         for number, code, what, text in mod.misses:
@@ -289,7 +295,7 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="list every miss")
     args = parser.parse_args()
     sent, mod, held = evaluate_sentiment(), evaluate_moderation(), evaluate_moderation(MODERATION_HELD_OUT)
-    report = render(sent, mod, held)
+    report = render(sent, mod, held, eval_text.render(*eval_text.evaluate_all()))
     print(report)
     if args.misses:
         print()

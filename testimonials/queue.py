@@ -51,6 +51,8 @@ MEDIA_RETRY = Retry(base=5.0, cap=600.0)
 # lifecycle_dispatch_task: no retry of its own; the sweeper hands failed entries off again after this.
 DISPATCH_RETRY = Retry(base=30.0, cap=3600.0)
 # widget_publish_task: no retry of its own; a publish asked for and not done is re-enqueued by the sweeper.
+# brand_topics_reread_task: no retry of its own; a step not done (its cursor not moved) for
+# VOUCH_STUCK_AFTER_SECONDS is re-enqueued by the sweeper, and a newer vocabulary change restarts it.
 # invitations_send_task: a message the mail server answered with a temporary error (4xx, a timeout)
 # is deferred on its row and sent again after this, up to VOUCH_INVITE_MAX_ATTEMPTS attempts.
 INVITE_SEND_RETRY = Retry(base=60.0, cap=6 * 3600.0)

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 from django.db.models import (
     Avg,
+    BooleanField,
     Count,
     DurationField,
     ExpressionWrapper,
@@ -17,6 +18,7 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncWeek
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -89,6 +91,8 @@ def testimonial_list_for_brand(
     state: str | None = None,
     rating: int | None = None,
     updated_since: datetime | None = None,
+    sentiment: str | None = None,
+    topic: str | None = None,
     source: str | None = None,
     featured: bool | None = None,
     tag_slug: str | None = None,
@@ -101,6 +105,10 @@ def testimonial_list_for_brand(
         items = items.filter(rating=rating)
     if updated_since:
         items = items.filter(updated_at__gte=updated_since)
+    if sentiment:
+        items = items.filter(sentiment_label=sentiment)
+    if topic:
+        items = items.filter(testimonial_topic_condition(topic))
     if source:
         items = items.filter(source=source)
     if featured is not None:
@@ -138,6 +146,21 @@ def tag_list_for_brand(*, brand: Brand) -> QuerySet[Tag]:
 
 
 # --------------------------------------------------------------------------- widgets
+
+
+def testimonial_topic_condition(code: str) -> Q:
+    """Testimonials that talk about the topic `code` (Testimonial.topics), on either database."""
+    if connection.features.supports_json_field_contains:
+        return Q(topics__contains=[{"code": code}])
+    # SQLite has no JSON containment: ask its json_each instead.
+    table = Testimonial._meta.db_table
+    return Q(
+        RawSQL(  # noqa: S611 - the code is a parameter; the table name is ours
+            f"EXISTS (SELECT 1 FROM json_each({table}.topics) e WHERE json_extract(e.value, '$.code') = %s)",  # noqa: S608
+            [code],
+            output_field=BooleanField(),
+        )
+    )
 
 
 def widget_list_for_brand(*, brand: Brand) -> QuerySet[Widget]:
@@ -179,6 +202,10 @@ def testimonial_list_for_widget(
         items = items.filter(media__kind=MediaAsset.Kind.VIDEO, media__status=MediaAsset.Status.READY).distinct()
     if widget.filter_language:
         items = items.filter(language=widget.filter_language)
+    if widget.filter_topic:
+        # "What people say about support": any testimonial that talks about it, whatever it says (a
+        # language Vouch cannot read has no topics, so a topic rule leaves it out; the admin says so).
+        items = items.filter(testimonial_topic_condition(widget.filter_topic))
     if widget.filter_featured:
         items = items.filter(featured=True)
     # "Pinned order" only means something for hand-picked widgets; rules fall back to featured first.

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from testimonials.insights.services import topics_reread_sweep
 from testimonials.lifecycle.dispatch import lifecycle_sweep
 from testimonials.processing.pipeline import testimonials_sweep
 from testimonials.renditions.services import media_sweep
@@ -22,5 +23,7 @@ def sweep_stuck(*, older_than: timedelta | None = None) -> dict[str, int]:
     swept["media"] = media_sweep(cutoff=cutoff, now=now)
     # A widget publish asked for while the broker was down (or whose worker died) happens now.
     swept["widgets"] = len(widgets_republish_stale())
+    # Reading a brand's testimonials again for topics, stopped by a lost message, resumes.
+    swept["topics"] = topics_reread_sweep(cutoff=cutoff)
     swept["lifecycle"] = lifecycle_sweep(older_than=older_than)
     return swept

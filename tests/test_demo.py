@@ -24,6 +24,7 @@ def test_it_creates_the_demo_once_however_often_it_runs(settings, tmp_path, caps
     assert Widget.objects.get(brand=brand, min_rating=4).layout == Widget.Layout.CAROUSEL
     assert brand.allowed_domains == [django_settings.PUBLIC_URL]  # the demo page shows its widgets
     assert CollectionForm.objects.get(brand=brand).questions.count() == 3
+    assert list(brand.own_topics.values_list("code", flat=True)) == ["widgets"]
     assert set(Testimonial.objects.values_list("rating", flat=True)) >= {1, 2, 3, 4, 5}
     kinds = sorted(MediaAsset.objects.values_list("kind", flat=True))
     assert kinds == ["photo", "video"]

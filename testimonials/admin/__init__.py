@@ -2,6 +2,7 @@
 with an admin of its own (testimonials/<package>/admin.py) is listed here."""
 
 from testimonials.admin import brands, collection_forms, integrations, testimonials, widgets  # noqa: F401
+from testimonials.insights import admin as insights_admin  # noqa: F401
 from testimonials.invitations import admin as invitations_admin  # noqa: F401
 from testimonials.lifecycle import admin as lifecycle_admin  # noqa: F401
 from testimonials.webhooks import admin as webhooks_admin  # noqa: F401

@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 
 from testimonials.admin.scoping import roles_for, scope
 from testimonials.errors import ApplicationError
+from testimonials.insights.services import testimonials_accept_topic_tags
 from testimonials.models import Tag, Testimonial
 from testimonials.privacy.services import testimonials_erase
 from testimonials.selectors import EDIT_ROLES
@@ -62,6 +63,7 @@ class DecisionActionsMixin:
         "feature_selected",
         "unfeature_selected",
         "tag_selected",
+        "tag_by_topics_selected",
         "unpublish_selected",
         "erase_selected",
     ]
@@ -124,6 +126,13 @@ class DecisionActionsMixin:
             self._report(request, testimonials_add_tags(testimonials=queryset, actor=request.user, tags=tags), "tagged")
             return None
         return self._intermediate(request, queryset, form, "tag_selected", "Tag testimonials")
+
+    @admin.action(
+        description="Tag selected testimonials with what they talk about (suggested tags)", permissions=["moderate"]
+    )
+    def tag_by_topics_selected(self, request, queryset):
+        result = testimonials_accept_topic_tags(testimonials=queryset.select_related("brand"), actor=request.user)
+        self._report(request, result, "tagged")
 
     @admin.action(description="Erase selected testimonials everywhere (GDPR request)…", permissions=["moderate"])
     def erase_selected(self, request, queryset):

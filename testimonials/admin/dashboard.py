@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from testimonials.insights.selectors import TopicTrend
 from testimonials.models import Testimonial
 from testimonials.moderation import flags as flag_codes
 from testimonials.selectors import DashboardStats
@@ -23,7 +24,15 @@ STATE_COLOURS = {
     State.REJECTED: "#dc2626",
     State.FAILED: "#7c3aed",
 }
-SENTIMENT_COLOURS = {"positive": "#16a34a", "neutral": "#94a3b8", "negative": "#dc2626"}
+Sentiment = Testimonial.Sentiment
+# One colour per sentiment label (a test fails when a label has none); "not scored" is shown, never hidden.
+SENTIMENT_COLOURS = {
+    Sentiment.POSITIVE: "#16a34a",
+    Sentiment.NEUTRAL: "#94a3b8",
+    Sentiment.NEGATIVE: "#dc2626",
+    Sentiment.UNSCORED: "#a78bfa",
+}
+PRAISE_COLOUR, COMPLAINT_COLOUR = "#16a34a", "#dc2626"
 BAR_COLOUR = "#4f46e5"
 
 
@@ -101,7 +110,7 @@ def stacked_columns(weeks: list, *, title: str, width: int = 560, height: int = 
                         SENTIMENT_COLOURS[key],
                         week.isoformat(),
                         value,
-                        key,
+                        Sentiment(key).label.lower(),
                     )
                 )
         if i % 2 == 0:
@@ -116,7 +125,7 @@ def stacked_columns(weeks: list, *, title: str, width: int = 560, height: int = 
     legend = format_html_join(
         "",
         '<tspan fill="{}">■</tspan> {} ',
-        ((SENTIMENT_COLOURS[k], k) for k in labels),
+        ((SENTIMENT_COLOURS[k], Sentiment(k).label.lower()) for k in labels),
     )
     return format_html(
         '<svg class="vouch-chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="{}" height="{}">'
@@ -132,6 +141,42 @@ def stacked_columns(weeks: list, *, title: str, width: int = 560, height: int = 
         left,
         legend,
     )
+
+
+def sparkline(values: list[int], *, colour: str, title: str, width: int = 120, height: int = 28) -> SafeString:
+    """A week-by-week line, its numbers in the title and label for screen readers."""
+    top = max(values, default=0) or 1
+    step = (width - 4) / max(len(values) - 1, 1)
+    points = " ".join(f"{2 + i * step:.1f},{height - 3 - (height - 6) * v / top:.1f}" for i, v in enumerate(values))
+    described = f"{title}: " + ", ".join(str(v) for v in values)
+    return format_html(
+        '<svg class="vouch-spark" role="img" aria-label="{}" viewBox="0 0 {} {}" width="{}" height="{}">'
+        '<title>{}</title><polyline points="{}" fill="none" stroke="{}" stroke-width="2"></polyline></svg>',
+        described,
+        width,
+        height,
+        width,
+        height,
+        described,
+        points,
+        colour,
+    )
+
+
+def topic_trends(trends: list[TopicTrend]) -> list[dict]:
+    """What the dashboard shows of each praise or complaint topic: its count, trend line and change."""
+    shown = []
+    for trend in trends:
+        colour = PRAISE_COLOUR if trend.polarity == Sentiment.POSITIVE else COMPLAINT_COLOUR
+        change = trend.change
+        shown.append(
+            {
+                "trend": trend,
+                "sparkline": sparkline(trend.weekly, colour=colour, title=f"{trend.label}, testimonials per week"),
+                "change": f"{change:+d}" if change else "steady",
+            }
+        )
+    return shown
 
 
 def charts(stats: DashboardStats) -> dict[str, SafeString]:

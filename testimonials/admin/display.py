@@ -63,15 +63,27 @@ def excerpt(text: str, flags: list, length: int = EXCERPT_LENGTH) -> SafeString:
 
 
 def sentiment_badge(item: Testimonial) -> SafeString:
+    """The label, with the text's own score, and the reason on hover (a language Vouch cannot read: "Not scored")."""
     if not item.sentiment_label:
-        return format_html('<span class="vouch-muted">{}</span>', "—")
+        return format_html('<span class="vouch-muted" title="{}">{}</span>', "Not analysed yet.", "—")
     score = "" if item.sentiment_score is None else f" {item.sentiment_score:+.2f}"
     return format_html(
-        '<span class="vouch-badge sentiment-{}">{}{}</span>',
+        '<span class="vouch-badge sentiment-{}" title="{}">{}{}</span>',
         item.sentiment_label,
+        item.sentiment_reason,
         item.get_sentiment_label_display(),
         score,
     )
+
+
+def topic_chips(topics: list, labels: dict[str, str]) -> SafeString:
+    """One chip per topic, coloured by what is said about it, the quote on hover."""
+    chips = [
+        (t.get("polarity", ""), t.get("quote", ""), labels.get(t.get("code", "")) or t.get("code", ""))
+        for t in topics or []
+        if isinstance(t, dict) and t.get("code")
+    ]
+    return format_html_join(" ", '<span class="vouch-topic topic-{}" title="{}">{}</span>', chips)
 
 
 def state_badge(item: Testimonial) -> SafeString:

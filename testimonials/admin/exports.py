@@ -27,6 +27,8 @@ COLUMNS = [
     "highlight",
     "sentiment_label",
     "sentiment_score",
+    "sentiment_reason",
+    "topics",
     "flags",
     "tags",
     "featured",
@@ -54,8 +56,12 @@ def _row(item: Testimonial) -> dict:
         "answers": [a for a in item.answers or [] if isinstance(a, dict)],
         "public_text": item.public_text,
         "highlight": item.highlight,
+        # "unscored" with an empty score: a language Vouch cannot read, never a fake neutral.
         "sentiment_label": item.sentiment_label,
         "sentiment_score": item.sentiment_score,
+        "sentiment_reason": item.sentiment_reason,
+        # "support+" in CSV (what is said of it: + praise, - complaint, ~ neither); the whole objects in JSON.
+        "topics": [t for t in item.topics or [] if isinstance(t, dict) and t.get("code")],
         "flags": [f.get("code", "") for f in item.flags or [] if isinstance(f, dict)],
         "tags": [t.name for t in item.tags.all()],
         "featured": item.featured,
@@ -74,14 +80,23 @@ def _rows(queryset: QuerySet[Testimonial]) -> Iterator[dict]:
     yield from (_row(item) for item in qs.iterator(chunk_size=CHUNK))
 
 
+TOPIC_SIGNS = {"positive": "+", "negative": "-", "neutral": "~"}
+
+
+def _list_item(value) -> str:
+    if not isinstance(value, dict):
+        return str(value)
+    if "code" in value:
+        return f"{value['code']}{TOPIC_SIGNS.get(value.get('polarity', ''), '')}"
+    return f"{value.get('prompt', '')}: {value.get('answer', '')}"
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        # Answers to the form's questions read "question: answer" in a spreadsheet cell.
-        value = "; ".join(
-            f"{v.get('prompt', '')}: {v.get('answer', '')}" if isinstance(v, dict) else str(v) for v in value
-        )
+        # Answers to the form's questions read "question: answer" in a spreadsheet cell; topics "support+".
+        value = "; ".join(_list_item(v) for v in value)
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 

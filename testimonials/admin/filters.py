@@ -6,10 +6,11 @@ from django.contrib import admin
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 
-from testimonials.admin.scoping import ScopedRelatedFilter
+from testimonials.admin.scoping import ScopedRelatedFilter, roles_for
+from testimonials.insights.selectors import topic_labels_for_brands
 from testimonials.models import CollectionForm, MediaAsset, Tag, Testimonial
 from testimonials.moderation.flags import FLAGS
-from testimonials.selectors import NEEDS_HUMAN_STATES
+from testimonials.selectors import NEEDS_HUMAN_STATES, testimonial_topic_condition
 
 QUEUE = "queue"
 ALL = "all"
@@ -77,7 +78,8 @@ class SentimentFilter(admin.SimpleListFilter):
     parameter_name = "sentiment"
 
     def lookups(self, request, model_admin):
-        return [*Testimonial.Sentiment.choices, ("none", "Not scored")]
+        # "Not scored" (a language Vouch cannot read) is one of the labels; "none" is not analysed yet.
+        return [*Testimonial.Sentiment.choices, ("none", "Not analysed yet")]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -161,3 +163,18 @@ class FeaturedFilter(admin.SimpleListFilter):
         if self.value() in ("yes", "no"):
             return queryset.filter(featured=self.value() == "yes")
         return queryset
+
+
+class TopicFilter(admin.SimpleListFilter):
+    """What testimonials talk about: the built-in topics and the user's brands' own (one query)."""
+
+    title = "topic"
+    parameter_name = "topic"
+
+    def lookups(self, request, model_admin):
+        labels = topic_labels_for_brands(roles_for(request).brand_ids())
+        return sorted(labels.items(), key=lambda pair: pair[1].lower())
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(testimonial_topic_condition(value)) if value else queryset

@@ -30,12 +30,21 @@ from testimonials.admin.filters import (
     RatingFilter,
     SentimentFilter,
     TagFilter,
+    TopicFilter,
     is_queue,
 )
 from testimonials.admin.scoping import BrandFilter, BrandScopedAdmin, ReadOnlyMixin, roles_for, scope
 from testimonials.errors import ApplicationError
+from testimonials.insights.selectors import (
+    tag_suggestions_for_testimonial,
+    topic_labels_for_brands,
+    topic_stats_for_brands,
+)
+from testimonials.insights.services import testimonial_accept_topic_tag
 from testimonials.models import AuditEvent, Brand, MediaAsset, Testimonial
 from testimonials.moderation import flags as flag_codes
+from testimonials.moderation import sentiment, topics
+from testimonials.moderation.language import language_name
 from testimonials.selectors import (
     EDIT_ROLES,
     dashboard_stats_for_brands,
@@ -84,6 +93,7 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
         BrandFilter,
         RatingFilter,
         SentimentFilter,
+        TopicFilter,
         MediaFilter,
         FlagFilter,
         TagFilter,
@@ -101,7 +111,7 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
         ("Decision", {"fields": ["state_col", "flags_col", "rejection_reason", "decided_at", "featured", "tags_col"]}),
         ("Testimonial", {"fields": ["stars_col", "text_col", "public_text_col", "highlight", "answers_col"]}),
         ("Media", {"fields": ["media_preview_col"]}),
-        ("Sentiment", {"fields": ["sentiment_col", "language"]}),
+        ("What it says", {"fields": ["sentiment_col", "sentiment_reason", "topics_col", "language_col"]}),
         ("Author", {"fields": ["author_name", "author_email", "author_title", "author_company", "author_url"]}),
         ("Consent", {"fields": ["consent_col", "marketing_consent"]}),
         (
@@ -182,9 +192,11 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
     def excerpt_col(self, obj):
         tags = format_html_join(" ", '<span class="vouch-tag">{}</span>', ((t.name,) for t in obj.tags.all()))
         return format_html(
-            '<div class="vouch-excerpt" dir="auto">{}</div><div>{} {}{}</div>',
+            '<div class="vouch-excerpt" dir="auto">{}</div><div>{} {} {}{}</div>',
             display.excerpt(obj.text, obj.flags),
             display.flag_chips(obj.flags),
+            # Built-in names; a brand's own topic shows its code as words (no query per row).
+            display.topic_chips(obj.topics, topics.builtin_labels()),
             tags,
             format_html(' <span class="vouch-badge featured">{}</span>', "featured") if obj.featured else "",
         )
@@ -192,6 +204,16 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
     @admin.display(description="Sentiment", ordering="sentiment_score")
     def sentiment_col(self, obj):
         return display.sentiment_badge(obj)
+
+    @admin.display(description="Topics (what is said about each, the quote on hover)")
+    def topics_col(self, obj):
+        if not obj.topics:
+            return "No topic found." if obj.sentiment_label != Testimonial.Sentiment.UNSCORED else "Not read."
+        return display.topic_chips(obj.topics, topic_labels_for_brands([obj.brand_id]))
+
+    @admin.display(description="Language")
+    def language_col(self, obj):
+        return language_name(obj.language) or "not sure"
 
     @admin.display(description="Media")
     def media_col(self, obj):
@@ -311,6 +333,11 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
                 view(self.decide_view),
                 name="testimonials_testimonial_decide",
             ),
+            path(
+                "<int:object_id>/accept-tag/<str:code>/",
+                view(self.accept_tag_view),
+                name="testimonials_testimonial_accept_tag",
+            ),
             path("<int:object_id>/edit-text/", view(self.edit_view), name="testimonials_testimonial_edit_text"),
             *super().get_urls(),
         ]
@@ -334,8 +361,12 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
                 extra["decisions"] = [d for d, states in DECIDABLE.items() if item.state in states]
                 extra["can_moderate"] = True
                 extra["featured"] = item.featured
+                extra["tag_suggestions"] = tag_suggestions_for_testimonial(testimonial=item)
                 extra["edit_text"] = item.public_text or item.text
-                extra["highlight_choices"] = display.sentences(item.public_text or item.text)
+                # Quotable sentences, concrete outcomes first (moderation/sentiment.py), then the others.
+                ranked = sentiment.highlight_candidates(extra["edit_text"], limit=8)
+                others = [s for s in display.sentences(extra["edit_text"]) if s not in ranked]
+                extra["highlight_choices"] = (ranked + others)[:8]
                 extra["in_queue"] = item.state in DECIDABLE["approve"] and item.state != State.APPROVED
         return super().changeform_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
@@ -376,6 +407,26 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
             self.message_user(request, message, messages.SUCCESS)
             if request.POST.get("then") == "next":
                 return HttpResponseRedirect(self._next_in_queue(request, item))
+        return HttpResponseRedirect(self._back_url(request))
+
+    def _editable_item(self, request, object_id: int) -> Testimonial:
+        """The testimonial among the user's brands (404 otherwise), for a user who may change it (403)."""
+        item = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not roles_for(request).can(item.brand_id, EDIT_ROLES):
+            raise PermissionDenied
+        return item
+
+    def accept_tag_view(self, request, object_id: int, code: str):
+        """One click: tag the testimonial with the tag one of its topics suggests (created if missing)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        item = self._editable_item(request, object_id)
+        try:
+            tag = testimonial_accept_topic_tag(testimonial=item, actor=request.user, code=code)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, f"Tagged {tag.name}.", messages.SUCCESS)
         return HttpResponseRedirect(self._back_url(request))
 
     def _next_in_queue(self, request, after: Testimonial) -> str:
@@ -440,6 +491,7 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
         if chosen.isdigit() and any(b == int(chosen) for b, _ in brands):
             brand_ids = [int(chosen)]
         stats = dashboard_stats_for_brands(brand_ids=brand_ids)
+        topic_stats = topic_stats_for_brands(brand_ids=brand_ids)
         context = {
             **self.admin_site.each_context(request),
             "title": "Dashboard",
@@ -448,6 +500,9 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
             "chosen": chosen,
             "stats": stats,
             "charts": dashboard.charts(stats),
+            "topic_stats": topic_stats,
+            "praise": dashboard.topic_trends(topic_stats.praise),
+            "complaints": dashboard.topic_trends(topic_stats.complaints),
             "moderation_average": dashboard.duration_text(stats.moderation_average),
             "waiting_longest": testimonial_list_moderation_queue(brand_ids=brand_ids)[:5],
             "many_brands": len(brands) > 1,

@@ -24,7 +24,9 @@ from testimonials.admin.scoping import (
     service_errors_as_403,
 )
 from testimonials.errors import ApplicationError
+from testimonials.insights.selectors import topic_choices_for_brand
 from testimonials.models import Widget, WidgetPick
+from testimonials.moderation.language import LANGUAGE_NAMES
 from testimonials.selectors import (
     rating_summary_for_brand,
     testimonial_count_published,
@@ -48,8 +50,27 @@ MIN_RATING_HELP = (
 )
 
 
+def language_choices(current: str = "") -> list[tuple[str, str]]:
+    """Every language the detector names; those Vouch cannot read say so (no sentiment, no topics)."""
+    choices = [("", "Any language")]
+    for code, name in sorted(LANGUAGE_NAMES.items(), key=lambda pair: pair[1]):
+        choices.append((code, name if code == "en" else f"{name} (not scored: no sentiment or topics)"))
+    if current and current not in LANGUAGE_NAMES:
+        choices.append((current, current))
+    return choices
+
+
 class WidgetForm(ScopedModelForm):
     allowed_domains = OriginsField(required=False, label="Sites that may show it")
+    # Topic and language rules as choices (set per request in WidgetAdmin.get_form): the topics are the
+    # built-in ones and the brand's own.
+    filter_topic = forms.ChoiceField(
+        required=False,
+        label="About this topic",
+        help_text="Show what people say about one topic (“support”), whatever they say about it. Testimonials "
+        "in a language Vouch cannot read are not scored and have no topics, so a topic rule leaves them out.",
+    )
+    filter_language = forms.ChoiceField(required=False, label="In this language")
     min_rating = forms.TypedChoiceField(
         choices=MIN_RATING_CHOICES,
         coerce=int,
@@ -64,7 +85,7 @@ class WidgetForm(ScopedModelForm):
         fields = [
             "brand", "name", "layout", "theme", "accent_color", "corner_radius", "language", "selection",
             "min_rating", "filter_featured", "filter_tags", "filter_form", "filter_has_video", "filter_language",
-            "max_items", "order", "allowed_domains", "schema_kind", "schema_item_name",
+            "filter_topic", "max_items", "order", "allowed_domains", "schema_kind", "schema_item_name",
         ]  # fmt: skip
         widgets = {
             "layout": forms.RadioSelect(attrs={"class": "vouch-choices"}),
@@ -79,7 +100,6 @@ class WidgetForm(ScopedModelForm):
             "filter_tags": "With these tags",
             "filter_form": "From this form",
             "filter_has_video": "With a video only",
-            "filter_language": "In this language (code, e.g. en)",
             "max_items": "At most",
             "schema_kind": "Structured data for search engines",
             "schema_item_name": "Product or service name",
@@ -95,6 +115,13 @@ class WidgetForm(ScopedModelForm):
         brand = getattr(self.instance, "brand", None) if self.instance.brand_id else None
         sites = ", ".join(brand.allowed_domains) if brand and brand.allowed_domains else "none yet"
         self.fields["allowed_domains"].help_text = f"Empty: your brand's sites ({sites}). {SITES_HELP}"
+
+    def clean(self):
+        cleaned = super().clean()
+        code, brand = cleaned.get("filter_topic"), cleaned.get("brand")
+        if code and brand and code not in dict(topic_choices_for_brand(brand_id=brand.pk)):
+            self.add_error("filter_topic", "This topic belongs to another brand.")
+        return cleaned
 
 
 class WidgetPickFormSet(forms.BaseInlineFormSet):
@@ -159,6 +186,7 @@ class WidgetAdmin(BrandScopedAdmin):
                     "filter_tags",
                     "filter_form",
                     "filter_language",
+                    "filter_topic",
                     ("max_items", "order"),
                 ]
             },
@@ -169,6 +197,23 @@ class WidgetAdmin(BrandScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("brand")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        roles = roles_for(request)
+        brand_ids = [obj.brand_id] if obj else (roles.brand_ids(self.edit_roles) or [])
+        if obj is None and roles.superuser:
+            brand_ids = [None]  # built-in topics; a brand's own ones once the widget belongs to it
+        topics: dict[str, str] = {}
+        for brand_id in brand_ids:
+            topics.update(topic_choices_for_brand(brand_id=brand_id))
+        current = obj.filter_topic if obj else ""
+        if current and current not in topics:
+            topics[current] = current.replace("_", " ").capitalize()
+        choices = [("", "Any topic"), *sorted(topics.items(), key=lambda pair: pair[1])]
+        form.base_fields["filter_topic"].choices = choices
+        form.base_fields["filter_language"].choices = language_choices(obj.filter_language if obj else "")
+        return form
 
     @admin.display(description="Sites")
     def sites(self, obj):

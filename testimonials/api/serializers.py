@@ -93,6 +93,14 @@ class FlagOutput(serializers.Serializer):
     evidence = serializers.ListField(child=serializers.CharField(), required=False)
 
 
+class TopicOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="support, speed, price, ease_of_use, quality, delivery, onboarding, staff, "
+                                 "results, or one of the brand's own topics.")  # fmt: skip
+    polarity = serializers.ChoiceField(choices=["positive", "neutral", "negative"], help_text="What it says about it.")
+    quote = serializers.CharField(help_text="The sentence that says it (personal data redacted), or empty.")
+    terms = serializers.ListField(child=serializers.CharField(), help_text="The words that named the topic.")
+
+
 class AnswerSerializer(StrictInput):
     prompt = serializers.CharField(max_length=500)
     answer = serializers.CharField(max_length=1000)
@@ -119,6 +127,15 @@ TESTIMONIAL_EXAMPLE = {
     "highlight": "The onboarding call saved us a week of work.",
     "sentiment_score": 0.62,
     "sentiment_label": "positive",
+    "sentiment_reason": "Positive: an outcome, “The onboarding call saved us a week of work.”; 5 stars agree.",
+    "topics": [  # dict(): a topic's code is not a flag code (tests/test_vocabularies.py reads {"code": ...})
+        dict(
+            code="onboarding",
+            polarity="positive",
+            quote="The onboarding call saved us a week of work.",
+            terms=["onboarding"],
+        )
+    ],
     "language": "en",
     "flags": [],
     "featured": False,
@@ -146,6 +163,7 @@ class TestimonialOutput(serializers.ModelSerializer):
     flags = FlagOutput(many=True)
     answers = AnswerSerializer(many=True)
     media = MediaOutput(many=True, read_only=True)
+    topics = TopicOutput(many=True, read_only=True)
 
     class Meta:
         model = Testimonial
@@ -163,8 +181,11 @@ class TestimonialOutput(serializers.ModelSerializer):
             "public_text",
             "answers",
             "highlight",
+            # sentiment_label "unscored" (sentiment_score null) for a language Vouch cannot read.
             "sentiment_score",
             "sentiment_label",
+            "sentiment_reason",
+            "topics",
             "language",
             "flags",
             "featured",
@@ -263,6 +284,8 @@ class ListFilters(StrictInput):
     featured = serializers.BooleanField(required=False, allow_null=True, default=None)
     tag = serializers.SlugField(required=False, help_text="Only testimonials with this tag (slug).")
     updated_since = serializers.DateTimeField(required=False)
+    sentiment = serializers.ChoiceField(choices=Testimonial.Sentiment.choices, required=False)
+    topic = serializers.RegexField(r"^[a-z0-9_]{1,60}$", required=False, help_text="A topic code, e.g. support.")
 
 
 class BrandFilter(StrictInput):
@@ -325,9 +348,9 @@ class WidgetOutput(serializers.ModelSerializer):
         model = Widget
         fields = [
             "id", "brand", "name", "layout", "selection", "order", "max_items", "theme", "accent_color",
-            "corner_radius", "filter_form", "filter_tags", "filter_has_video", "filter_language", "filter_featured",
-            "allowed_domains", "schema_kind", "schema_item_name", "published_version", "published_at",
-            "publish_requested_at", "embed", "wall_url", "created_at", "updated_at",
+            "corner_radius", "filter_form", "filter_tags", "filter_has_video", "filter_language", "filter_topic",
+            "filter_featured", "allowed_domains", "schema_kind", "schema_item_name", "published_version",
+            "published_at", "publish_requested_at", "embed", "wall_url", "created_at", "updated_at",
         ]  # fmt: skip
 
     def get_embed(self, widget: Widget) -> str:

@@ -110,6 +110,8 @@ class TestimonialListApi(generics.ListAPIView):
             state=wanted.get("state"),
             rating=wanted.get("rating"),
             updated_since=wanted.get("updated_since"),
+            sentiment=wanted.get("sentiment"),
+            topic=wanted.get("topic"),
             source=wanted.get("source"),
             featured=wanted.get("featured"),
             tag_slug=wanted.get("tag"),

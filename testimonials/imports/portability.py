@@ -1,10 +1,10 @@
 """A brand's full export (everything needed to leave, or to back up one brand) and its restore.
 
-The export is a zip: `brand.json` (the brand's settings, forms, tags, widgets, and every testimonial
-with its private fields, consent, decisions, flags, media and audit trail) and `media/...`, the public
-renditions of its photos and videos. Originals stay private and are not exported. Restoring it into a
-fresh brand gives the same content under new public ids: widgets republish, waiting testimonials are
-moderated again, and the trail is kept as it was.
+The export is a zip: `brand.json` (the brand's settings, forms, tags, own topics, widgets, and every
+testimonial with its private fields, consent, decisions, flags, topics, media and audit trail) and
+`media/...`, the public renditions of its photos and videos. Originals stay private and are not
+exported. Restoring it into a fresh brand gives the same content under new public ids: widgets
+republish, waiting testimonials are moderated again, and the trail is kept as it was.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from testimonials.media.sniff import sniff
 from testimonials.models import (
     AuditEvent,
     Brand,
+    BrandTopic,
     CollectionForm,
     ContentFingerprint,
     EventType,
@@ -152,6 +153,10 @@ def brand_export_data(*, brand: Brand) -> tuple[dict, dict[str, str]]:
             {**_plain(form), "questions": [_plain(q, skip={"form"}) for q in form.questions.all()]} for form in forms
         ],
         "tags": [{"name": tag.name, "slug": tag.slug} for tag in tags],
+        "topics": [
+            {"name": topic.name, "code": topic.code, "terms": topic.terms}
+            for topic in BrandTopic.objects.filter(brand=brand).order_by("code")
+        ],
         "testimonials": testimonials,
         "widgets": widgets,
     }
@@ -259,6 +264,11 @@ def _restore_rows(document: dict, archive, *, actor, slug: str, name: str, owner
     tags = {
         row["slug"]: Tag.objects.create(brand=brand, name=row["name"], slug=row["slug"]) for row in document["tags"]
     }
+    # The brand's own topics: its testimonials keep the topics read with them, its widgets select by them.
+    for row in document.get("topics", []):
+        topic = BrandTopic(brand=brand, name=str(row.get("name", "")), terms=row.get("terms") or [])
+        topic.full_clean()  # the code comes from the name, the terms are cleaned as the admin cleans them
+        topic.save()
     by_public_id, waiting = _restore_testimonials(document, archive, brand, forms, tags, saved)
     for row in document.get("widgets", []):
         widget = _restore(Widget, {k: v for k, v in row.items() if k != "public_id"}, brand=brand)

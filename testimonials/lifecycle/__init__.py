@@ -16,6 +16,7 @@ sweeper (`dispatch.lifecycle_sweep()`, on beat) hands it off again, with backoff
 Who subscribes (each in its own package's `subscriber.py`, found by `subscribers.discover()`):
   widgets     republish what a brand's widgets show; remove a deleted widget's files
   privacy     delete an erased testimonial's files (originals and renditions)
+  insights    read a brand's testimonials again for topics when its topic vocabulary changes
   invitations mark an invited customer's invitation submitted when their testimonial arrives (reminders stop)
   webhooks    one delivery per endpoint and webhook event, sent and retried (testimonials/webhooks/);
               an erasure scrubs what earlier deliveries of that testimonial hold

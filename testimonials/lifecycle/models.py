@@ -35,6 +35,9 @@ class EventType(models.TextChoices):
     TAG_CHANGE = "tag_change", "Tag changed"
     WIDGET_CHANGE = "widget_change", "Widget settings changed"
     WIDGET_DELETE = "widget_delete", "Widget deleted"
+    TOPIC_CHANGE = "topic_change", "Topic vocabulary changed"
+    # The brand's testimonials were read again for topics after its vocabulary changed.
+    TOPICS_REREAD = "topics_reread", "Topics read again"
     # What happens to a customer invited by email (testimonials/invitations); the subject is the invitation.
     INVITATION_SENT = "invitation.sent", "Invitation or reminder sent"
     INVITATION_CLICKED = "invitation.clicked", "Invitation link opened"

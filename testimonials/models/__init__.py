@@ -30,6 +30,7 @@ from testimonials.models.widgets import Widget, WidgetPick
 
 # Each package's own models (they import the core ones above, never the reverse).
 from testimonials.lifecycle.models import AuditEvent, EventType, OutboxEntry, OutboxReceipt  # isort: skip
+from testimonials.insights.models import BrandTopic, TopicReread  # isort: skip
 from testimonials.invitations import models as invitation_models  # noqa: F401  isort: skip
 from testimonials.widgets.models import WidgetBlockedOrigin  # isort: skip
 from testimonials.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # isort: skip
@@ -37,9 +38,9 @@ from testimonials.imports.models import ReviewImport, ReviewImportRow  # isort: 
 
 __all__ = [
     "HEX_COLOUR", "LANGUAGE_CHOICES", "NEEDS_HUMAN_STATES", "WIDGET_STATES", "ApiKey", "AuditEvent", "Brand",
-    "CollectionForm", "ContentFingerprint", "EventType", "FieldMode", "FormQuestion", "MediaAsset", "Membership",
-    "OutboxEntry", "OutboxReceipt", "QuestionKind", "ReviewImport", "ReviewImportRow", "Tag", "Testimonial",
-    "TestimonialQuerySet", "TestimonialState", "TimeStamped", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
-    "Widget", "WidgetBlockedOrigin", "WidgetPick", "https_only", "new_public_id", "new_referral_code",
-    "testimonial_flagged_expression", "valid_origins",
+    "BrandTopic", "CollectionForm", "ContentFingerprint", "EventType", "FieldMode", "FormQuestion", "MediaAsset",
+    "Membership", "OutboxEntry", "OutboxReceipt", "QuestionKind", "ReviewImport", "ReviewImportRow", "Tag",
+    "Testimonial", "TestimonialQuerySet", "TestimonialState", "TimeStamped", "TopicReread", "WebhookAttempt",
+    "WebhookDelivery", "WebhookEndpoint", "Widget", "WidgetBlockedOrigin", "WidgetPick", "https_only",
+    "new_public_id", "new_referral_code", "testimonial_flagged_expression", "valid_origins",
 ]  # fmt: skip

@@ -66,9 +66,13 @@ class Testimonial(TimeStamped):
     State = TestimonialState
 
     class Sentiment(models.TextChoices):
+        """moderation/sentiment.py's labels (LABELS); a test fails when the two drift apart."""
+
         POSITIVE = "positive", "Positive"
         NEUTRAL = "neutral", "Neutral"
         NEGATIVE = "negative", "Negative"
+        # A language the scorer cannot read: no score at all, never a fake neutral.
+        UNSCORED = "unscored", "Not scored"
 
     # Allowed state changes. Automatic processing walks the first two lines; people the rest.
     TRANSITIONS: dict[str, set[str]] = {
@@ -118,8 +122,12 @@ class Testimonial(TimeStamped):
     featured = models.BooleanField(default=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="testimonials")
 
+    # The text's own score (-1..1); null when not scored. The label also weighs the customer's stars.
     sentiment_score = models.FloatField(null=True, blank=True)
     sentiment_label = models.CharField(max_length=10, choices=Sentiment.choices, blank=True)
+    sentiment_reason = models.CharField(max_length=300, blank=True, help_text="Why this label, in one sentence.")
+    # What it talks about, each topic as moderation.topics.Topic.as_dict(): its code, polarity, quote and terms.
+    topics = models.JSONField(default=list, blank=True)
     highlight = models.CharField(max_length=300, blank=True, help_text="The best quotable sentence.")
     # [{"code": "profanity", "reason": "Contains a profane word", "evidence": ["..."]}]
     flags = models.JSONField(default=list, blank=True)

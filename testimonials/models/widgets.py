@@ -53,6 +53,8 @@ class Widget(TimeStamped):
     filter_form = models.ForeignKey(CollectionForm, on_delete=models.SET_NULL, null=True, blank=True)
     filter_has_video = models.BooleanField(default=False)
     filter_language = models.CharField(max_length=8, blank=True)
+    # A topic code (moderation/topics.py or the brand's own): "show what people say about support".
+    filter_topic = models.CharField(max_length=60, blank=True)
     filter_featured = models.BooleanField(default=False)
     # A display rule, never a moderation one: the widget is then labelled "Selected testimonials",
     # and its rating summary still counts every eligible review (FTC 16 CFR 465).

@@ -37,18 +37,22 @@ _COMMON_WORDS = {
         erg""",
 }
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_ASCII_LETTER = re.compile("[A-Za-z]")
+_ASCII_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")  # _WORD for lower-case ASCII text, faster
+_NON_ASCII = re.compile("[^\x00-\x7f]")
 # A unique word counts 1; a word shared by n languages counts 1/n.
 MIN_EVIDENCE = 1.0
 MARGIN = 1.5
 
 
 @lru_cache(maxsize=1)
-def _word_index() -> dict[str, list[str]]:
+def _word_index() -> dict[str, tuple[tuple[str, float], ...]]:
+    """Each common word's languages, with the evidence it gives each: 1/n for a word of n languages."""
     index: dict[str, list[str]] = {}
     for lang, words in _COMMON_WORDS.items():
         for word in words.split():
             index.setdefault(word, []).append(lang)
-    return index
+    return {word: tuple((lang, 1.0 / len(langs)) for lang in langs) for word, langs in index.items()}
 
 
 def _script(ch: str) -> str:
@@ -79,9 +83,11 @@ def detect_language(text: str) -> str:
     sample = text[:2000]
     counts: dict[str, int] = {}
     if sample.isascii():
-        counts["LATIN"] = sum(ch.isalpha() for ch in sample)
+        counts["LATIN"] = 1 if _ASCII_LETTER.search(sample) else 0
     else:
-        for ch in sample:
+        # ASCII letters are counted at once; only the others are looked up one by one.
+        counts["LATIN"] = len(_ASCII_LETTER.findall(sample))
+        for ch in _NON_ASCII.findall(sample):
             if ch.isalpha():
                 script = _script(ch)
                 counts[script] = counts.get(script, 0) + 1
@@ -111,13 +117,17 @@ def detect_language(text: str) -> str:
 
 
 def _latin_language(sample: str) -> str:
+    lower = sample.lower()
+    return language_of_words((_ASCII_WORD if lower.isascii() else _WORD).findall(lower))
+
+
+def language_of_words(words: list[str]) -> str:
+    """The language of Latin-script text from its lower-case words (common words as evidence), or ""."""
     index = _word_index()
     scores: dict[str, float] = {}
-    for word in _WORD.findall(sample.lower()):
-        langs = index.get(word)
-        if langs:
-            for lang in langs:
-                scores[lang] = scores.get(lang, 0.0) + 1.0 / len(langs)
+    for evidence in [index[word] for word in words if word in index]:
+        for lang, weight in evidence:
+            scores[lang] = scores.get(lang, 0.0) + weight
     if not scores:
         return ""
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
@@ -126,3 +136,30 @@ def _latin_language(sample: str) -> str:
     if best_score < MIN_EVIDENCE or best_score < MARGIN * runner_up:
         return ""
     return best
+
+
+# The languages detect_language() can answer, by name (admin labels, "not scored" reasons, widget filters).
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "de": "German",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "ru": "Russian",
+    "uk": "Ukrainian",
+    "el": "Greek",
+    "he": "Hebrew",
+    "ar": "Arabic",
+    "ko": "Korean",
+    "ja": "Japanese",
+    "zh": "Chinese",
+    "th": "Thai",
+    "hi": "Hindi",
+}
+
+
+def language_name(code: str) -> str:
+    """'Japanese' for "ja"; an unknown code as it is; "" for unknown."""
+    return LANGUAGE_NAMES.get(code, code)

@@ -38,6 +38,7 @@ REPETITION_SHARE = 0.6
 SHOUTING_MIN_LETTERS = 20
 SHOUTING_UPPER_SHARE = 0.7
 MISMATCH_MIN_RATING = 4
+# The text must read at least this negative: sentiment.TEXT_OVERRIDES, where the text outweighs the stars.
 MISMATCH_MAX_SCORE = -0.4
 DUPLICATE_AT = 0.5
 
@@ -277,8 +278,11 @@ def _gibberish(text: str) -> list[Flag]:
 
 
 def _rating_mismatch(rating: int | None, sentiment: SentimentResult) -> list[Flag]:
-    # Only a high rating is ever compared: a low rating is the customer's right, never a flag.
-    if rating is None or rating < MISMATCH_MIN_RATING or sentiment.score > MISMATCH_MAX_SCORE:
+    # Only a high rating is ever compared: a low rating is the customer's right, never a flag. The
+    # score read here is the text's own (the label also weighs the stars, which would hide a mismatch).
+    if rating is None or rating < MISMATCH_MIN_RATING or sentiment.score is None:
+        return []
+    if sentiment.score > MISMATCH_MAX_SCORE:
         return []
     return [
         Flag(

@@ -154,6 +154,13 @@ def customer_export(*, brand: Brand, email: str, actor) -> dict:
                     "marketing": item.marketing_consent,
                 },
                 "state": item.state,
+                # What Vouch read in the text (derived from it, so it is the customer's data too).
+                "sentiment": {"label": item.sentiment_label, "reason": item.sentiment_reason},
+                "topics": [
+                    {"topic": t.get("code"), "said": t.get("polarity"), "quote": t.get("quote")}
+                    for t in item.topics or []
+                    if isinstance(t, dict)
+                ],
                 "tags": [tag.name for tag in item.tags.all()],
                 "media": [
                     {"kind": asset.kind, "file_name": asset.original_name, "status": asset.status}

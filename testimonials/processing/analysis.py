@@ -1,7 +1,8 @@
-"""What the pipeline concludes about a testimonial's text: sentiment, flags, fingerprints, near-duplicates.
+"""What the pipeline concludes about a testimonial's text: sentiment, topics, flags, fingerprints, near-duplicates.
 
 Reads only; writes nothing. A batch computes every row's bands and looks up stored candidates for
-all of them in one query; earlier rows of the same batch are compared as peers.
+all of them in one query; earlier rows of the same batch are compared as peers, and it loads the
+topic vocabularies of all its brands in one query too.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from testimonials.insights.selectors import topic_vocabularies_for_brands
 from testimonials.models import ContentFingerprint, Testimonial
 from testimonials.moderation import flags as flag_codes
-from testimonials.moderation import rules, sentiment
+from testimonials.moderation import rules, sentiment, topics
 
 # Near-duplicate candidates compared exactly, most shared LSH bands first.
 DUPLICATE_CANDIDATES = 8
@@ -22,6 +24,7 @@ DUPLICATE_CANDIDATES = 8
 @dataclass(frozen=True)
 class Analysis:
     mood: sentiment.SentimentResult
+    topics: list[topics.Topic]
     flags: list[rules.Flag]
     bands: list[int]
     language: str
@@ -48,13 +51,18 @@ def testimonial_analyse(
     peers: list[Peer] | tuple = (),
     bands: list[int] | None = None,
     stored: Candidates | None = None,
+    vocabulary: topics.Vocabulary | None = None,
 ) -> Analysis:
     """Everything the pipeline concludes about a testimonial's text. Reads only; writes nothing.
 
-    A batch passes the bands it computed and the stored candidates it looked up for all its rows
-    at once (`duplicate_candidates`); alone, the row looks its own up.
+    A batch passes the bands it computed, the stored candidates and the brand's topic vocabulary it
+    looked up for all its rows at once; alone, the row looks its own up.
     """
-    mood = sentiment.analyse(item.text)
+    reading = sentiment.read(item.text)
+    # The stars are evidence for the label; the highlight and the topics read the text alone.
+    mood = sentiment.judge(reading, item.rating)
+    if vocabulary is None:
+        vocabulary = topic_vocabularies_for_brands([item.brand_id])[item.brand_id]
     form = item.form
     flags = rules.check(
         text=item.text,
@@ -77,9 +85,10 @@ def testimonial_analyse(
         flags.append(duplicate)
     return Analysis(
         mood=mood,
+        topics=topics.find(reading, vocabulary),
         flags=flags,
         bands=bands,
-        language=rules.detect_language(item.text),
+        language=reading.language,
         public_text=rules.redact(item.text),
     )
 

@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from testimonials import queue
+from testimonials.insights.selectors import topic_vocabularies_for_brands
 from testimonials.lifecycle.events import record
 from testimonials.models import EventType, Testimonial
 from testimonials.moderation import rules
@@ -151,12 +152,17 @@ def _analyse_all(
     """Analyse and decide each row (pure); earlier rows of the batch count as near-duplicate peers."""
     # One query for the whole batch; a row alone looks its own up.
     candidates = duplicate_candidates(bands_of) if len(todo) > 1 else {}
+    vocabularies = topic_vocabularies_for_brands({item.brand_id for item, _ in todo})
     work: list[Work] = []
     peers: list[Peer] = []
     for item, attempt in todo:
         try:
             analysis = testimonial_analyse(
-                item=item, peers=peers, bands=bands_of[item.id], stored=candidates.get(item.id)
+                item=item,
+                peers=peers,
+                bands=bands_of[item.id],
+                stored=candidates.get(item.id),
+                vocabulary=vocabularies[item.brand_id],
             )
         except SoftTimeLimitExceeded:
             raise

@@ -20,10 +20,12 @@ from django.utils import timezone
 
 from testimonials.lifecycle.events import Change, record_many
 from testimonials.models import ContentFingerprint, EventType, Testimonial
-from testimonials.moderation import rules
+from testimonials.moderation import rules, topics
 from testimonials.processing.analysis import Analysis
 
 log = logging.getLogger(__name__)
+# The flags that rules.redact acts on: without them, the text's quotes need no redaction.
+PERSONAL_DATA_FLAGS = frozenset({"email", "phone"})
 State = Testimonial.State
 
 
@@ -39,6 +41,8 @@ class Column:
 ANALYSIS_COLUMNS: tuple[Column, ...] = (
     Column("sentiment_score", "float8"),
     Column("sentiment_label", "text"),
+    Column("sentiment_reason", "text"),
+    Column("topics", "text", json=True),
     Column("highlight", "text"),
     Column("flags", "text", json=True),
     Column("public_text", "text"),
@@ -49,10 +53,14 @@ ANALYSIS_COLUMNS: tuple[Column, ...] = (
 
 def analysis_columns(analysis: Analysis) -> dict:
     """What the analysis writes, by column name (ANALYSIS_COLUMNS, in that order)."""
+    # Quotes of the text (highlight, reason, topics) hold personal data only where the text did.
+    personal = any(flag.code in PERSONAL_DATA_FLAGS for flag in analysis.flags)
     values = {
         "sentiment_score": analysis.mood.score,
         "sentiment_label": analysis.mood.label,
-        "highlight": rules.redact(analysis.mood.highlight)[:300],
+        "sentiment_reason": (rules.redact(analysis.mood.reason) if personal else analysis.mood.reason)[:300],
+        "topics": topics.as_stored(analysis.topics, redact=personal),
+        "highlight": (rules.redact(analysis.mood.highlight) if personal else analysis.mood.highlight)[:300],
         "flags": [f.as_dict() for f in analysis.flags],
         "public_text": analysis.public_text,
         "language": analysis.language,

@@ -64,6 +64,8 @@ def testimonial_payload(item: Testimonial) -> dict:
         "highlight": item.highlight,
         "sentiment_score": item.sentiment_score,
         "sentiment_label": item.sentiment_label,
+        "sentiment_reason": item.sentiment_reason,
+        "topics": item.topics or [],
         "language": item.language,
         "flags": item.flags,
         "featured": item.featured,

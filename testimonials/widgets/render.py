@@ -154,6 +154,7 @@ def is_curated(widget: Widget, *, tag_ids: list[int] | None = None) -> bool:
         widget.filter_featured
         or widget.filter_has_video
         or bool(widget.filter_language)
+        or bool(widget.filter_topic)
         or bool(widget.filter_form_id)
         or bool(widget.min_rating)
         or has_tags

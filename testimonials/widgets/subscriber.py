@@ -14,9 +14,9 @@ from testimonials.models import WIDGET_STATES
 from testimonials.widgets import files
 from testimonials.widgets.services import widgets_request_publish
 
-# A brand's look, forms (a widget may show one form's reviews) and tags (a widget may show one tag)
-# all shape what its widgets show.
-BRAND_WIDE = frozenset({EventType.BRAND_CHANGE, EventType.FORM_CHANGE, EventType.TAG_CHANGE})
+# A brand's look, forms (a widget may show one form's reviews), tags (a widget may show one tag) and
+# its testimonials' topics once read again (a widget may show one topic) all shape what its widgets show.
+BRAND_WIDE = frozenset({EventType.BRAND_CHANGE, EventType.FORM_CHANGE, EventType.TAG_CHANGE, EventType.TOPICS_REREAD})
 EVENTS = (TESTIMONIAL_EVENTS - {EventType.RECEIVED}) | BRAND_WIDE | {EventType.WIDGET_CHANGE, EventType.WIDGET_DELETE}
 
 

@@ -17,6 +17,7 @@ from testimonials.imports.portability import brand_export, brand_export_data, br
 from testimonials.models import (
     AuditEvent,
     Brand,
+    BrandTopic,
     ContentFingerprint,
     FormQuestion,
     MediaAsset,
@@ -51,6 +52,8 @@ def full_brand(alice, brand_a, form_a):
         brand=brand_a, form=form_a, state=State.PENDING_REVIEW, author_name="Ada", author_email="ada@example.com",
         rating=5, text="Lovely shop.", answers=[{"prompt": "Why?", "answer": "Kind staff"}], featured=True,
         flags=[{"code": "link", "reason": "Contains a link"}], sentiment_score=0.7, sentiment_label="positive",
+        sentiment_reason="Positive: “Lovely shop.”; 5 stars agree.",
+        topics=[{"code": "latte_art", "polarity": "positive", "quote": "Lovely rosetta.", "terms": ["rosetta"]}],
     )  # fmt: skip
     testimonial_approve(testimonial=loved, actor=alice)
     loved.tags.set([praise, video])
@@ -67,8 +70,12 @@ def full_brand(alice, brand_a, form_a):
         derivatives={"card.jpg": {"path": path, "width": 64, "height": 48, "bytes": 100}},
     )  # fmt: skip
     ContentFingerprint.objects.create(testimonial=loved, brand=brand_a, band=12345)
-    widget = WidgetFactory(brand=brand_a, name="Wall", selection="manual", filter_form=form_a, accent_color="#112233")
+    widget = WidgetFactory(
+        brand=brand_a, name="Wall", selection="manual", filter_form=form_a, accent_color="#112233",
+        filter_topic="latte_art",
+    )  # fmt: skip
     widget.filter_tags.set([praise])
+    BrandTopic.objects.create(brand=brand_a, name="Latte art", code="latte_art", terms=["rosetta", "latte art"])
     WidgetPick.objects.create(widget=widget, testimonial=loved, position=1)
     return brand_a
 
@@ -114,6 +121,7 @@ def test_it_round_trips_a_brand_into_a_fresh_one(
     before, _ = brand_export_data(brand=full_brand)
     after, files = brand_export_data(brand=copy)
     assert _comparable(after) == _comparable(before)
+    assert after["topics"] == [{"name": "Latte art", "code": "latte_art", "terms": ["rosetta", "latte art"]}]
     assert copy.name == "Brand A (copy)" and Membership.objects.get(brand=copy).user == alice
     # New public ids, the same content: the rendition is a copy in storage, readable as before.
     assert not set(Testimonial.objects.filter(brand=copy).values_list("public_id", flat=True)) & set(

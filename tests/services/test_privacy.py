@@ -77,6 +77,8 @@ def test_it_exports_everything_about_a_customer_including_consent(alice, form_a)
     assert exported["consent"]["given"] and exported["consent"]["text"] == form_a.consent_text
     assert exported["media"] == [{"kind": "photo", "file_name": "me.jpg", "status": "pending"}]
     assert exported["history"][0]["action"] == "received"
+    # What Vouch read in the text is the customer's data too.
+    assert set(exported["sentiment"]) == {"label", "reason"} and exported["topics"] == []
 
 
 def test_it_refuses_other_brands_and_viewers(charlie, victor, brand_a):

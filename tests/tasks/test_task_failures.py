@@ -126,4 +126,11 @@ def test_the_widget_task_publishes_and_says_when_a_widget_is_gone(brand_a):
 
 
 def test_the_sweep_task_reports_each_kind_of_work_it_recovered(brand_a, fake_broker):
-    assert tasks.sweep_stuck_task.run() == {"testimonials": 0, "released": 0, "media": 0, "widgets": 0, "lifecycle": 0}
+    assert tasks.sweep_stuck_task.run() == {
+        "testimonials": 0,
+        "released": 0,
+        "media": 0,
+        "widgets": 0,
+        "topics": 0,
+        "lifecycle": 0,
+    }

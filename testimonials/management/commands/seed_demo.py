@@ -15,7 +15,16 @@ from django.db import transaction
 from PIL import Image, ImageDraw
 
 from testimonials.collection.submission import MediaUpload, SubmissionData, testimonial_submit
-from testimonials.models import Brand, CollectionForm, FormQuestion, MediaAsset, Membership, Testimonial, Widget
+from testimonials.models import (
+    Brand,
+    BrandTopic,
+    CollectionForm,
+    FormQuestion,
+    MediaAsset,
+    Membership,
+    Testimonial,
+    Widget,
+)
 from testimonials.security import origin_normalise
 
 # (name, title, company, rating, text): mixed ratings and feelings, as a real inbox has.
@@ -203,6 +212,12 @@ class Command(BaseCommand):
             brand=brand,
             name="Carousel: 4 and 5 stars",
             defaults={"layout": Widget.Layout.CAROUSEL, "min_rating": 4, "max_items": 8},
+        )
+        # A topic of the brand's own, as a brand adds it in the admin: the dashboard shows it beside the built-in ones.
+        BrandTopic.objects.get_or_create(
+            brand=brand,
+            code="widgets",
+            defaults={"name": "Widgets", "terms": ["widget", "wall of love", "carousel", "layout"]},
         )
         return brand, form, widget
 
