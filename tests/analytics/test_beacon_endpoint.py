@@ -153,7 +153,7 @@ def test_it_stores_no_ip_anywhere(beacons, cards):
         for table in connection.introspection.table_names(cursor):
             if not table.startswith("testimonials_"):
                 continue
-            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608
+            cursor.execute(f"SELECT * FROM {table}")
             for row in cursor.fetchall():
                 assert ip not in " ".join(str(v) for v in row), table
 
