@@ -56,22 +56,34 @@ class DateRange:
         return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
 
 
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+
+
 def date_range_parse(*, start: str | None, end: str | None, today: date | None = None) -> DateRange:
     """The range a person asked for (ISO dates, both ends included), or the last 30 days.
 
     Raises ApplicationError for a malformed date, an end before the start, or more than a year.
     """
-    today = today or timezone.localdate()
     try:
-        end_day = date.fromisoformat(end) if end else today
-        start_day = date.fromisoformat(start) if start else end_day - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        start_day = date.fromisoformat(start) if start else None
+        end_day = date.fromisoformat(end) if end else None
     except ValueError as exc:
         raise ApplicationError("Give dates as YYYY-MM-DD, e.g. 2026-11-30.") from exc
-    if end_day < start_day:
-        raise ApplicationError("The range ends before it starts: swap the dates.")
-    if (end_day - start_day).days + 1 > MAX_RANGE_DAYS:
+    return date_range_make(start=start_day, end=end_day, today=today)
+
+
+def date_range_make(*, start: date | None, end: date | None, today: date | None = None) -> DateRange:
+    """A checked range: the end defaults to today, the start to 30 days before the end."""
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise ApplicationError(f"Choose dates between {EARLIEST} and {LATEST}.", field=name)
+    end = end or today or timezone.localdate()
+    start = start or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    if end < start:
+        raise ApplicationError("The range ends before it starts: swap the dates.", field="end")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
         raise ApplicationError(f"Choose at most {MAX_RANGE_DAYS} days; the daily totals are kept for every day.")
-    return DateRange(start_day, end_day)
+    return DateRange(start, end)
 
 
 def attribution_days() -> int:
@@ -349,7 +361,7 @@ def influence_report(
         funnel=funnel,
         rows=rows,
         holdouts=holdouts,
-        currency=_currency(brand_ids),
+        currency=currency_for(brand_ids),
         attribution_days=attribution_days(),
         widgets=widgets,
     )
@@ -365,7 +377,7 @@ def _attach_testimonials(rows: list[TestimonialRow]) -> None:
         row.testimonial = by_id.get(row.testimonial_id)
 
 
-def _currency(brand_ids: list[int] | None) -> str:
+def currency_for(brand_ids: list[int] | None) -> str:
     """The reporting currency when the report covers one brand; "" when brands may differ."""
     if brand_ids is None or len(brand_ids) != 1:
         return ""
