@@ -39,7 +39,7 @@ ORDERS = [key for name in SORTS for key in (name, f"-{name}")]
 # --------------------------------------------------------------------------- input
 
 
-class RangeInput(StrictInput):
+class InfluenceRangeInput(StrictInput):
     start = serializers.DateField(required=False, help_text="First day, included (default: 30 days before `end`).")
     end = serializers.DateField(required=False, help_text="Last day, included (default: today). At most 366 days.")
 
@@ -51,14 +51,14 @@ class RangeInput(StrictInput):
         return data
 
 
-class ReportInput(RangeInput):
+class InfluenceReportInput(InfluenceRangeInput):
     brand = serializers.SlugField(required=False, help_text="The brand's slug; needed only with several brands.")
     widget = serializers.RegexField(
         PUBLIC_ID_PATTERN, required=False, help_text="Only this widget (its public id); default: every widget."
     )
 
 
-class TestimonialsInput(ReportInput):
+class InfluenceTestimonialsInput(InfluenceReportInput):
     order = serializers.ChoiceField(
         choices=ORDERS, required=False, default=DEFAULT_SORT, help_text="Sort key; a leading - sorts largest first."
     )
@@ -67,7 +67,7 @@ class TestimonialsInput(ReportInput):
 # --------------------------------------------------------------------------- output
 
 
-class ComparisonOutput(serializers.Serializer):
+class InfluenceComparisonOutput(serializers.Serializer):
     enough_data = serializers.BooleanField(
         help_text=f"False below {estimates.MIN_SAMPLE} visitors in either group: every estimate is then null."
     )
@@ -88,7 +88,7 @@ class ComparisonOutput(serializers.Serializer):
     )
 
 
-class TestimonialInfluenceOutput(serializers.Serializer):
+class InfluenceTestimonialOutput(serializers.Serializer):
     testimonial = serializers.CharField(source="testimonial.public_id", help_text="The testimonial's public id.")
     author_name = serializers.CharField(source="testimonial.author_name")
     views = serializers.IntegerField()
@@ -105,36 +105,36 @@ class TestimonialInfluenceOutput(serializers.Serializer):
     value_any = serializers.DecimalField(max_digits=18, decimal_places=2)
     conversions_last = serializers.IntegerField(help_text="Last-touch attributed conversions.")
     value_last = serializers.DecimalField(max_digits=18, decimal_places=2)
-    influence = ComparisonOutput(help_text="Its viewers against the visitors of the same widgets who did not view it.")
+    influence = InfluenceComparisonOutput(help_text="Its viewers against the same widgets' other visitors.")
 
 
-class RangeOutput(serializers.Serializer):
+class InfluenceRangeOutput(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
 
 
-class AttributionOutput(serializers.Serializer):
+class InfluenceAttributionOutput(serializers.Serializer):
     window_days = serializers.IntegerField()
     any_touch = serializers.CharField()
     last_touch = serializers.CharField()
 
 
-class TestimonialListOutput(serializers.Serializer):
+class InfluenceTestimonialListOutput(serializers.Serializer):
     brand = serializers.CharField()
-    range = RangeOutput()
+    range = InfluenceRangeOutput()
     currency = serializers.CharField()
-    attribution = AttributionOutput()
-    results = TestimonialInfluenceOutput(many=True)
+    attribution = InfluenceAttributionOutput()
+    results = InfluenceTestimonialOutput(many=True)
 
 
-class TestimonialDetailOutput(serializers.Serializer):
-    range = RangeOutput()
+class InfluenceTestimonialDetailOutput(serializers.Serializer):
+    range = InfluenceRangeOutput()
     currency = serializers.CharField()
-    attribution = AttributionOutput()
-    result = TestimonialInfluenceOutput()
+    attribution = InfluenceAttributionOutput()
+    result = InfluenceTestimonialOutput()
 
 
-class FunnelOutput(serializers.Serializer):
+class InfluenceFunnelOutput(serializers.Serializer):
     impressions = serializers.IntegerField()
     views = serializers.IntegerField()
     plays = serializers.IntegerField()
@@ -143,7 +143,7 @@ class FunnelOutput(serializers.Serializer):
     value = serializers.DecimalField(max_digits=18, decimal_places=2)
 
 
-class DayOutput(serializers.Serializer):
+class InfluenceDayOutput(serializers.Serializer):
     day = serializers.DateField()
     impressions = serializers.IntegerField()
     views = serializers.IntegerField()
@@ -153,7 +153,7 @@ class DayOutput(serializers.Serializer):
     conversions_last = serializers.IntegerField()
 
 
-class SampleRatioOutput(serializers.Serializer):
+class InfluenceSampleRatioOutput(serializers.Serializer):
     expected_share = serializers.FloatField()
     observed_share = serializers.FloatField(allow_null=True)
     chi_square = serializers.FloatField()
@@ -161,7 +161,7 @@ class SampleRatioOutput(serializers.Serializer):
     alarm = serializers.BooleanField(help_text=f"True when p < {estimates.SRM_ALARM_P}: do not trust the lift.")
 
 
-class HoldoutOutput(serializers.Serializer):
+class InfluenceHoldoutOutput(serializers.Serializer):
     widget = serializers.CharField(source="widget.public_id")
     widget_name = serializers.CharField(source="widget.name")
     percent = serializers.IntegerField()
@@ -169,18 +169,18 @@ class HoldoutOutput(serializers.Serializer):
     held_visitors = serializers.IntegerField()
     shown_converters = serializers.IntegerField()
     held_converters = serializers.IntegerField()
-    lift = ComparisonOutput()
-    sample_ratio = SampleRatioOutput(source="ratio")
+    lift = InfluenceComparisonOutput()
+    sample_ratio = InfluenceSampleRatioOutput(source="ratio")
 
 
-class SummaryOutput(serializers.Serializer):
+class InfluenceSummaryOutput(serializers.Serializer):
     brand = serializers.CharField()
-    range = RangeOutput()
+    range = InfluenceRangeOutput()
     currency = serializers.CharField()
-    attribution = AttributionOutput()
-    funnel = FunnelOutput()
-    days = DayOutput(many=True)
-    holdouts = HoldoutOutput(many=True)
+    attribution = InfluenceAttributionOutput()
+    funnel = InfluenceFunnelOutput()
+    days = InfluenceDayOutput(many=True)
+    holdouts = InfluenceHoldoutOutput(many=True)
 
 
 # --------------------------------------------------------------------------- views
@@ -204,14 +204,14 @@ def _report_for(request, input_class):
 class InfluenceSummaryApi(APIView):
     @extend_schema(
         operation_id="influence_summary",
-        parameters=[ReportInput],
-        responses=SummaryOutput,
+        parameters=[InfluenceReportInput],
+        responses=InfluenceSummaryOutput,
         tags=["influence"],
         description="A brand's funnel (impressions, views, plays, clicks, conversions), its days, and each "
         "widget's holdout lift with the sample-ratio check, over a range of days.",
     )
     def get(self, request):
-        brand, data, widget_id = _report_for(request, ReportInput)
+        brand, data, widget_id = _report_for(request, InfluenceReportInput)
         report = influence_report(brand_ids=[brand.id], dates=data["range"], widget_id=widget_id, names_for=None)
         body = {
             "brand": brand.slug,
@@ -222,21 +222,21 @@ class InfluenceSummaryApi(APIView):
             "days": report.days,
             "holdouts": [h for h in report.holdouts if h.widget is not None],
         }
-        return Response(SummaryOutput(body).data)
+        return Response(InfluenceSummaryOutput(body).data)
 
 
 class InfluenceTestimonialListApi(APIView):
     @extend_schema(
         operation_id="influence_testimonials",
-        parameters=[TestimonialsInput],
-        responses=TestimonialListOutput,
+        parameters=[InfluenceTestimonialsInput],
+        responses=InfluenceTestimonialListOutput,
         tags=["influence"],
         description="Every testimonial seen in the range with its views, plays, completion, clicks, attributed "
         "conversions (any-touch and last-touch) and influence: the conversion rate of its viewers against "
         f"visitors of the same widgets who did not view it, null below {estimates.MIN_SAMPLE} visitors each.",
     )
     def get(self, request):
-        brand, data, widget_id = _report_for(request, TestimonialsInput)
+        brand, data, widget_id = _report_for(request, InfluenceTestimonialsInput)
         report = influence_report(brand_ids=[brand.id], dates=data["range"], widget_id=widget_id, order=data["order"])
         body = {
             "brand": brand.slug,
@@ -245,20 +245,20 @@ class InfluenceTestimonialListApi(APIView):
             "attribution": _attribution(report.attribution_days),
             "results": [row for row in report.rows if row.testimonial is not None],
         }
-        return Response(TestimonialListOutput(body).data)
+        return Response(InfluenceTestimonialListOutput(body).data)
 
 
 class InfluenceTestimonialDetailApi(APIView):
     @extend_schema(
         operation_id="influence_testimonial",
-        parameters=[id_param(), RangeInput],
-        responses=TestimonialDetailOutput,
+        parameters=[id_param(), InfluenceRangeInput],
+        responses=InfluenceTestimonialDetailOutput,
         tags=["influence"],
         description="One testimonial's numbers over the range, measured as in the list.",
     )
     def get(self, request, public_id: str):
         item = testimonial_get_in_brands(brands=api_brands(request), public_id=public_id)
-        wanted = RangeInput(data=request.query_params)
+        wanted = InfluenceRangeInput(data=request.query_params)
         wanted.is_valid(raise_exception=True)
         dates = wanted.validated_data["range"]
         body = {
@@ -267,4 +267,4 @@ class InfluenceTestimonialDetailApi(APIView):
             "attribution": _attribution(attribution_days()),
             "result": testimonial_influence(testimonial=item, dates=dates),
         }
-        return Response(TestimonialDetailOutput(body).data)
+        return Response(InfluenceTestimonialDetailOutput(body).data)
