@@ -21,7 +21,7 @@ from django.utils.safestring import SafeString
 from testimonials.admin.dashboard import register_change_panel, register_page, register_panel
 from testimonials.admin.scoping import roles_for, scope
 from testimonials.analytics import charts, estimates, exports
-from testimonials.analytics.selectors import (
+from testimonials.analytics.influence import (
     DEFAULT_SORT,
     SORTS,
     HoldoutRow,

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from testimonials.analytics import estimates
-from testimonials.analytics.selectors import (
+from testimonials.analytics.influence import (
     DEFAULT_SORT,
     SORTS,
     attribution_days,

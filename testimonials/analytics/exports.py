@@ -13,7 +13,7 @@ from django.http import HttpResponse
 
 from testimonials.admin.exports import FORMULA_STARTS
 from testimonials.analytics import estimates
-from testimonials.analytics.selectors import InfluenceReport, TestimonialRow
+from testimonials.analytics.influence import InfluenceReport, TestimonialRow
 
 COLUMNS = [
     "testimonial",

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from testimonials.analytics import estimates
-from testimonials.analytics.selectors import (
+from testimonials.analytics.influence import (
     DateRange,
     date_range_parse,
     influence_report,
