@@ -232,10 +232,10 @@ def series(report: InfluenceReport) -> dict:
         "converted": charts.line_chart(
             days,
             [
-                charts.Series("Any-touch", [d.conversions_any for d in report.days]),
-                charts.Series("Last-touch", [d.conversions_last for d in report.days]),
+                charts.Series("Saw a widget", [d.conversions for d in report.days]),
+                charts.Series("Viewed a testimonial", [d.conversions_viewed for d in report.days]),
             ],
-            title="Attributed conversions per day",
+            title="Conversions per day: of visitors who saw a widget, and of those who viewed a testimonial",
         ),
     }
 

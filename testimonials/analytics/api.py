@@ -139,8 +139,8 @@ class InfluenceFunnelOutput(serializers.Serializer):
     views = serializers.IntegerField()
     plays = serializers.IntegerField()
     clicks = serializers.IntegerField()
-    conversions = serializers.IntegerField(help_text="Conversions of visitors who saw a widget.")
-    value = serializers.DecimalField(max_digits=18, decimal_places=2)
+    conversions = serializers.IntegerField(help_text="Conversions of visitors who had seen a widget, once each.")
+    value = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="Their value, in `currency`.")
 
 
 class InfluenceDayOutput(serializers.Serializer):
@@ -149,8 +149,8 @@ class InfluenceDayOutput(serializers.Serializer):
     views = serializers.IntegerField()
     plays = serializers.IntegerField()
     clicks = serializers.IntegerField()
-    conversions_any = serializers.IntegerField()
-    conversions_last = serializers.IntegerField()
+    conversions = serializers.IntegerField(help_text="Conversions of visitors who had seen a widget.")
+    conversions_viewed = serializers.IntegerField(help_text="Of them, after viewing at least one testimonial.")
 
 
 class InfluenceSampleRatioOutput(serializers.Serializer):

@@ -5,8 +5,12 @@ the same at 10 million events as at 10 thousand (docs/benchmarks.md, "Influence 
 four queries whatever the brand's size: the days, the (widget, testimonial) sums, the holdout sums and
 the names of the testimonials and widgets in it (tests/analytics/test_influence_selectors.py holds the count).
 
-Rows with no testimonial are the widget as a whole: its impressions, wall clicks, its visitors and
-converters (the baseline of every testimonial in it) and the conversions of visitors who saw it.
+Each event adds to exactly one rollup row (impressions and wall clicks to the widget's own row, the rest
+to the testimonial's), so event counters add up over every row. Conversions are credited to several
+rows: any-touch to every testimonial viewed and every widget seen, last-touch to the last testimonial
+viewed and the last widget seen. So conversions are counted from the last-touch columns, once each:
+the widget rows' for "visitors who saw a widget", the testimonial rows' for "after viewing a testimonial".
+The widget rows' visitors and converters are the baseline of every testimonial in the widget.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ TESTIMONIAL_COLUMNS = (
     "views", "plays", "q25", "q50", "q75", "completions", *CLICK_COLUMNS, "visitors", "converters",
     "conversions_any", "value_any", "conversions_last", "value_last",
 )  # fmt: skip
-WIDGET_COLUMNS = ("impressions", "clicks_wall", "visitors", "converters", "conversions_any", "value_any")
+WIDGET_COLUMNS = ("impressions", "clicks_wall", "visitors", "converters", "conversions_last", "value_last")
+DAY_COUNTERS = ("impressions", "views", "plays", "clicks", "conversions", "conversions_viewed")
 # The table's sort keys: what a person may order testimonials by (never by rating: nothing here reads it).
 SORTS = {
     "views": "views",
@@ -97,8 +102,8 @@ class Day:
     views: int = 0
     plays: int = 0
     clicks: int = 0
-    conversions_any: int = 0
-    conversions_last: int = 0
+    conversions: int = 0  # conversions of visitors who had seen a widget
+    conversions_viewed: int = 0  # of them, after viewing at least one testimonial
 
 
 @dataclass
@@ -107,7 +112,7 @@ class Funnel:
     views: int = 0
     plays: int = 0
     clicks: int = 0
-    conversions: int = 0  # conversions of visitors who saw a widget
+    conversions: int = 0  # conversions of visitors who had seen a widget, each counted once
     value: Decimal = Decimal(0)
 
 
@@ -184,21 +189,18 @@ def _in_scope(brand_ids: list[int] | None, *, dates: DateRange, widget_id: int |
 
 
 def _days(where: Q, dates: DateRange) -> list[Day]:
-    """Per-day totals: testimonial counters from testimonial rows, the widget's from widget rows."""
+    """Per-day totals: event counters over every row, conversions once each (see the module's docstring)."""
     is_widget, is_item = Q(testimonial__isnull=True), Q(testimonial__isnull=False)
     sums = (
         DailyRollup.objects.filter(where)
         .values("day")
         .annotate(
-            impressions=Sum("impressions", filter=is_widget),
-            views=Sum("views", filter=is_item),
-            plays=Sum("plays", filter=is_item),
-            clicks_item=Sum("clicks_author", filter=is_item)
-            + Sum("clicks_more", filter=is_item)
-            + Sum("clicks_share", filter=is_item),
-            clicks_wall=Sum("clicks_wall", filter=is_widget),
-            conversions_any=Sum("conversions_any", filter=is_widget),
-            conversions_last=Sum("conversions_last", filter=is_item),
+            impressions=Sum("impressions"),
+            views=Sum("views"),
+            plays=Sum("plays"),
+            clicks=Sum("clicks_author") + Sum("clicks_more") + Sum("clicks_share") + Sum("clicks_wall"),
+            conversions=Sum("conversions_last", filter=is_widget),
+            conversions_viewed=Sum("conversions_last", filter=is_item),
         )
         .order_by()
     )
@@ -206,17 +208,7 @@ def _days(where: Q, dates: DateRange) -> list[Day]:
     days = []
     for day in dates.days:
         row = by_day.get(day, {})
-        days.append(
-            Day(
-                day=day,
-                impressions=row.get("impressions") or 0,
-                views=row.get("views") or 0,
-                plays=row.get("plays") or 0,
-                clicks=(row.get("clicks_item") or 0) + (row.get("clicks_wall") or 0),
-                conversions_any=row.get("conversions_any") or 0,
-                conversions_last=row.get("conversions_last") or 0,
-            )
-        )
+        days.append(Day(day=day, **{name: row.get(name) or 0 for name in DAY_COUNTERS}))
     return days
 
 
@@ -255,7 +247,7 @@ def _pairs(where: Q) -> tuple[dict[int, TestimonialRow], dict[int, dict], Decima
         item.viewer_converters += min(converted, viewers)
         item.baseline_visitors += max((audience.get("visitors") or 0) - viewers, 0)
         item.baseline_converters += max((audience.get("converters") or 0) - converted, 0)
-    value = sum((w["value_any"] or Decimal(0) for w in widgets.values()), Decimal(0))
+    value = sum((w["value_last"] or Decimal(0) for w in widgets.values()), Decimal(0))
     for item in rows.values():
         item.baseline_converters = min(item.baseline_converters, item.baseline_visitors)
         item.influence = estimates.compare(
@@ -350,7 +342,7 @@ def influence_report(
         views=sum(d.views for d in days),
         plays=sum(d.plays for d in days),
         clicks=sum(d.clicks for d in days),
-        conversions=sum(d.conversions_any for d in days),
+        conversions=sum(d.conversions for d in days),
         value=value,
     )
     return InfluenceReport(

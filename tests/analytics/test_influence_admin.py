@@ -36,7 +36,8 @@ def shop(brand_a, form_a):
         state=Testimonial.State.APPROVED,
     )  # fmt: skip
     ben = TestimonialFactory(brand=brand_a, form=form_a, author_name="Ben", text="Fine.")
-    widget_day(widget, impressions=5000, visitors=3000, converters=150, conversions_any=160, value_any=Decimal(4000))
+    widget_day(widget, impressions=5000, visitors=3000, converters=150, conversions_any=160,
+               conversions_last=160, value_any=Decimal(4000), value_last=Decimal(4000))  # fmt: skip
     item_day(widget, ada, views=1500, plays=300, completions=120, clicks_more=10, visitors=1000, converters=80,
              conversions_any=85, value_any="2100.50", conversions_last=60, value_last="1500")  # fmt: skip
     item_day(widget, ben, views=120, visitors=100, converters=5, conversions_any=5, conversions_last=2)

@@ -34,7 +34,8 @@ def shop(brand_a, form_a):
     widget = WidgetFactory(brand=brand_a, name="Home page")
     ada = TestimonialFactory(brand=brand_a, form=form_a, author_name="Ada")
     ben = TestimonialFactory(brand=brand_a, form=form_a, author_name="Ben")
-    widget_day(widget, impressions=5000, visitors=3000, converters=150, conversions_any=160, value_any=Decimal(4000))
+    widget_day(widget, impressions=5000, visitors=3000, converters=150, conversions_any=160,
+               conversions_last=160, value_any=Decimal(4000), value_last=Decimal(4000))  # fmt: skip
     item_day(widget, ada, views=1500, plays=300, completions=120, clicks_share=4, visitors=1000, converters=80,
              conversions_any=85, value_any="2100.50", conversions_last=60, value_last="1500")  # fmt: skip
     item_day(widget, ben, views=120, visitors=100, converters=5, conversions_any=5, conversions_last=2)
@@ -79,7 +80,7 @@ def test_it_gives_the_funnel_days_and_holdouts(client, key_a, shop):
         "impressions": 5000, "views": 1620, "plays": 300, "clicks": 4, "conversions": 160, "value": "4000.00",
     }  # fmt: skip
     assert len(body["days"]) == 7 and body["days"][-1]["day"] == "2026-11-20"
-    assert body["days"][-1]["conversions_last"] == 62
+    assert body["days"][-1]["conversions_viewed"] == 62
     (holdout,) = body["holdouts"]
     assert holdout["widget"] == shop[0].public_id and holdout["percent"] == 5
     assert holdout["sample_ratio"]["alarm"] is True

@@ -30,8 +30,16 @@ def shop(brand_a, form_a):
     ada = TestimonialFactory(brand=brand_a, form=form_a, author_name="Ada", state=Testimonial.State.APPROVED)
     ben = TestimonialFactory(brand=brand_a, form=form_a, author_name="Ben", rating=1)
     widget_day(widget, impressions=5000, clicks_wall=7, visitors=3000, converters=150, conversions_any=160,
-               value_any=Decimal("4000.00"))  # fmt: skip
-    widget_day(widget, DAY - timedelta(days=1), impressions=1000, visitors=600, converters=30, conversions_any=30)
+               conversions_last=160, value_any=Decimal("4000.00"), value_last=Decimal("4000.00"))  # fmt: skip
+    widget_day(
+        widget,
+        DAY - timedelta(days=1),
+        impressions=1000,
+        visitors=600,
+        converters=30,
+        conversions_any=30,
+        conversions_last=30,
+    )
     item_day(widget, ada, views=1500, plays=300, q25=250, q50=200, q75=150, completions=120, clicks_author=5,
              clicks_more=10, clicks_share=3, visitors=1000, converters=80, conversions_any=85, value_any="2100.50",
              conversions_last=60, value_last="1500.00")  # fmt: skip
@@ -76,7 +84,7 @@ def test_it_draws_the_funnel_and_the_days(shop):
     assert funnel.value == Decimal("4000.00")
     assert [d.day for d in report.days] == RANGE.days
     last = report.days[-1]
-    assert (last.impressions, last.views, last.conversions_any, last.conversions_last) == (5000, 1620, 160, 62)
+    assert (last.impressions, last.views, last.conversions, last.conversions_viewed) == (5000, 1620, 160, 62)
     assert report.days[0].impressions == 0  # a day without traffic is drawn as zero, not skipped
 
 
