@@ -208,8 +208,8 @@ def series(report: InfluenceReport) -> dict:
                 charts.Step("Impressions", report.funnel.impressions),
                 charts.Step("Views", report.funnel.views),
                 charts.Step("Plays", report.funnel.plays),
-                charts.Step("Clicks", report.funnel.clicks),
-                charts.Step("Conversions", report.funnel.conversions),
+                charts.Step("Clicks", report.funnel.clicks, of=1),  # clicks happen on viewed testimonials
+                charts.Step("Conversions", report.funnel.conversions, of=0),
             ],
             title="From widget impressions to conversions",
         ),
@@ -278,6 +278,7 @@ def influence_view(model_admin, request):
         "charts": series(report),
         "page": page,
         "table": table_rows(list(page.object_list), report.currency),
+        "funnel_value": f"{report.funnel.value:,.2f}" + (f" {report.currency}" if report.currency else ""),
         "holdouts": holdout_rows(report.holdouts),
         "headings": headings,
         "export_url": reverse("admin:testimonials_testimonial_influence_export") + choices.query(page=""),

@@ -30,6 +30,7 @@ class Series:
 class Step:
     label: str
     value: int
+    of: int | None = None  # the index of the step its share is of; default the step above
 
 
 def _marker(kind: str, x: float, y: float, colour: str, title: str) -> SafeString:
@@ -64,7 +65,9 @@ def line_chart(
     """One line per series over the days, each named at its end; the axis states its top and zero."""
     if len(series) > len(STYLES):
         raise ValueError(f"A chart holds at most {len(STYLES)} lines; split the others into another chart.")
-    left, right, top_margin, bottom = 44, 96, 22, 24
+    # Room on the right for the longest end label ("Viewed a testimonial 1,234").
+    longest = max((len(s.label) + len(f"{max(s.values, default=0):,}") for s in series), default=0)
+    left, right, top_margin, bottom = 44, max(96, 6 * longest + 20), 22, 24
     plot_w, plot_h = width - left - right, height - top_margin - bottom
     top = _nice_top(max((v for s in series for v in s.values), default=0))
     step = plot_w / max(len(days) - 1, 1)
@@ -158,8 +161,8 @@ def line_chart(
 
 
 def funnel(steps: list[Step], *, title: str, width: int = 640, row: int = 34) -> SafeString:
-    """Each step as a bar under the one before, with its number and its share of the step above written out."""
-    label_w, value_w = 150, 170
+    """Each step as a bar under the one before, its number and its share of the step above (or of `of`) written out."""
+    label_w, value_w = 150, 250
     plot = width - label_w - value_w
     top = max((s.value for s in steps), default=0) or 1
     height = row * max(len(steps), 1) + 4
@@ -167,9 +170,13 @@ def funnel(steps: list[Step], *, title: str, width: int = 640, row: int = 34) ->
     for i, step in enumerate(steps):
         y = i * row + 2
         share = ""
-        if i:
-            above = steps[i - 1].value
-            share = f" ({step.value / above:.1%} of {steps[i - 1].label.lower()})" if above else ""
+        base = steps[step.of if step.of is not None else i - 1] if i else None
+        if base is not None and base.value:
+            above, name = base.value, base.label.lower()
+            # A wall shows several testimonials per impression: more views than impressions is no error.
+            singular = name[:-1] if name.endswith("s") else name
+            ratio = step.value / above
+            share = f" ({ratio:.1%} of {name})" if ratio <= 1 else f" ({ratio:.1f} per {singular})"
         bar_w = max(round(plot * step.value / top), 1 if step.value else 0)
         rows.append(
             format_html(

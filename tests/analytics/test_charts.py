@@ -47,6 +47,16 @@ def test_it_writes_each_funnel_step_with_its_share_of_the_step_above():
     assert 'aria-label="Funnel: Impressions 1,000, Views 400, Conversions 0"' in svg
 
 
+def test_it_writes_a_step_larger_than_the_one_above_per_item():
+    svg = funnel([Step("Impressions", 1000), Step("Views", 2500)], title="Funnel")
+    assert "2,500 (2.5 per impression)" in svg
+
+
+def test_it_writes_a_share_of_the_step_named():
+    svg = funnel([Step("Impressions", 1000), Step("Views", 400), Step("Conversions", 30, of=0)], title="F")
+    assert "30 (3.0% of impressions)" in svg
+
+
 def test_it_draws_a_funnel_with_nothing_in_it():
     svg = funnel([Step("Impressions", 0), Step("Views", 0)], title="Funnel")
     assert 'width="0"' in svg and "(" not in svg.split("</title>", 1)[1]
