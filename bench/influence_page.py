@@ -52,6 +52,7 @@ def ensure_database(url: str) -> None:
 
 
 def seed(*, reseed: bool) -> None:
+    """Each step runs once: a step already done (its rows present) is skipped, so a stopped seed resumes."""
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
     from django.utils import timezone
@@ -64,103 +65,111 @@ def seed(*, reseed: bool) -> None:
         Brand.objects.filter(slug="bench-influence").delete()
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {Event._meta.db_table}")
-    if Event.objects.count() >= EVENTS and DailyRollup.objects.exists():
-        return
     started = time.perf_counter()
     today = timezone.localdate()
     first = today - datetime.timedelta(days=DAYS - 1)
     user_model = get_user_model()
     owner, _ = user_model.objects.get_or_create(username="bench-owner", defaults={"is_staff": True})
-    with transaction.atomic():
-        brand = Brand.objects.create(name="Bench influence", slug="bench-influence")
-        Membership.objects.create(user=owner, brand=brand, role="owner")
-        BrandAnalytics.objects.create(brand=brand, currency="EUR")
-        form = CollectionForm.objects.create(brand=brand, slug="feedback", title="Feedback")
-        now = timezone.now()
-        items = Testimonial.objects.bulk_create(
-            [
-                Testimonial(
-                    brand=brand, form=form, author_name=f"Customer {i}", rating=[5, 4, 5, 3, 1][i % 5],
-                    text=f"Testimonial {i}: the onboarding was quick and support answered within the hour.",
-                    consent_given=True, consent_text="I agree.", consented_at=now, state="approved",
-                )
-                for i in range(TESTIMONIALS)
-            ]
-        )  # fmt: skip
-        widgets = Widget.objects.bulk_create([Widget(brand=brand, name=f"Widget {w}") for w in range(WIDGETS)])
-        for widget in widgets[:2]:
-            WidgetHoldout.objects.create(widget=widget, percent=5)
-    t_ids = [t.id for t in items]
-    w_ids = [w.id for w in widgets]
-    for day_index in range(DAYS + 1):
-        partitions.ensure(first + datetime.timedelta(days=day_index))
-    # Raw events: testimonial n is placed in widget n % 5; a tenth of the events are impressions (no
-    # testimonial), the rest views, plays, quartiles and clicks.
-    kinds = "ARRAY['view','view','view','view','play','q25','q50','q75','done','c_more','c_author','c_share']"
+    brand = Brand.objects.filter(slug="bench-influence").first()
+    if brand is None:
+        with transaction.atomic():
+            brand = Brand.objects.create(name="Bench influence", slug="bench-influence")
+            Membership.objects.create(user=owner, brand=brand, role="owner")
+            BrandAnalytics.objects.create(brand=brand, currency="EUR")
+            form = CollectionForm.objects.create(brand=brand, slug="feedback", title="Feedback")
+            now = timezone.now()
+            Testimonial.objects.bulk_create(
+                [
+                    Testimonial(
+                        brand=brand, form=form, author_name=f"Customer {i}", rating=[5, 4, 5, 3, 1][i % 5],
+                        text=f"Testimonial {i}: the onboarding was quick and support answered within the hour.",
+                        consent_given=True, consent_text="I agree.", consented_at=now, state="approved",
+                    )
+                    for i in range(TESTIMONIALS)
+                ]
+            )  # fmt: skip
+            widgets = Widget.objects.bulk_create([Widget(brand=brand, name=f"Widget {w}") for w in range(WIDGETS)])
+            for widget in widgets[:2]:
+                WidgetHoldout.objects.create(widget=widget, percent=5)
+    t_ids = list(Testimonial.objects.filter(brand=brand).order_by("id").values_list("id", flat=True))
+    w_ids = list(Widget.objects.filter(brand=brand).order_by("id").values_list("id", flat=True))
+    events, rollups = Event._meta.db_table, DailyRollup._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit = off")  # a bench seed: nothing to lose
-        cursor.execute(
-            f"""
-            INSERT INTO {Event._meta.db_table}
-                (day, received_at, event_id, kind, brand_id, widget_id, testimonial_id, value, currency, order_id)
-            SELECT %(first)s::date + (g %% {DAYS}),
-                   (%(first)s::date + (g %% {DAYS}))::timestamptz + make_interval(secs => (g %% 86400)),
-                   'b' || g, CASE WHEN g %% 10 = 0 THEN 'imp' ELSE ({kinds})[1 + (g / 7) %% 12] END,
-                   %(brand)s, (%(widgets)s::bigint[])[1 + ((g / 3) %% {TESTIMONIALS}) %% {WIDGETS}],
-                   CASE WHEN g %% 10 = 0 THEN NULL ELSE (%(items)s::bigint[])[1 + (g / 3) %% {TESTIMONIALS}] END,
-                   NULL, '', ''
-            FROM generate_series(1, %(n)s) AS g
-            """,
-            {"first": first, "brand": brand.id, "widgets": w_ids, "items": t_ids, "n": EVENTS},
-        )
-        print(f"  raw events: {time.perf_counter() - started:.0f} s", flush=True)
-        # The rollups those events add up to, per (widget, testimonial, day); visitors are about 80% of
-        # views, and each testimonial converts its viewers at its own rate (1-9%), the widget's 4%.
-        cursor.execute(
-            f"""
-            INSERT INTO {DailyRollup._meta.db_table}
-                (brand_id, widget_id, testimonial_id, day, impressions, views, plays, q25, q50, q75, completions,
-                 clicks_author, clicks_more, clicks_share, clicks_wall, visitors, converters, conversions_any,
-                 value_any, conversions_last, value_last)
-            SELECT brand_id, widget_id, testimonial_id, day,
-                   count(*) FILTER (WHERE kind = 'imp'), count(*) FILTER (WHERE kind = 'view'),
-                   count(*) FILTER (WHERE kind = 'play'), count(*) FILTER (WHERE kind = 'q25'),
-                   count(*) FILTER (WHERE kind = 'q50'), count(*) FILTER (WHERE kind = 'q75'),
-                   count(*) FILTER (WHERE kind = 'done'), count(*) FILTER (WHERE kind = 'c_author'),
-                   count(*) FILTER (WHERE kind = 'c_more'), count(*) FILTER (WHERE kind = 'c_share'), 0,
-                   0, 0, 0, 0, 0, 0
-            FROM {Event._meta.db_table} GROUP BY brand_id, widget_id, testimonial_id, day
-            """
-        )
-        table = DailyRollup._meta.db_table
-        cursor.execute(
-            f"UPDATE {table} SET visitors = views * 8 / 10, "
-            "converters = views * 8 / 10 * (1 + testimonial_id %% 9) / 100, "
-            "conversions_any = views * 8 / 10 * (1 + testimonial_id %% 9) / 100, "
-            "value_any = views * 8 / 10 * (1 + testimonial_id %% 9) / 100 * 49, "
-            "conversions_last = views * 8 / 10 * (1 + testimonial_id %% 9) / 300, "
-            "value_last = views * 8 / 10 * (1 + testimonial_id %% 9) / 300 * 49 WHERE testimonial_id IS NOT NULL"
-        )
-        cursor.execute(
-            f"UPDATE {table} SET visitors = impressions * 9 / 10, converters = impressions * 9 / 10 * 4 / 100, "
-            "conversions_any = impressions * 9 / 100 * 4 / 10, value_any = impressions * 9 / 100 * 4 / 10 * 49, "
-            "conversions_last = impressions * 9 / 100 * 4 / 10, value_last = impressions * 9 / 100 * 4 / 10 * 49, "
-            "clicks_wall = impressions / 200 WHERE testimonial_id IS NULL"
-        )
-        cursor.execute(
-            f"""
-            INSERT INTO {HoldoutDaily._meta.db_table}
-                (brand_id, widget_id, day, percent, shown_visitors, held_visitors, shown_converters, held_converters,
-                 shown_value, held_value)
-            SELECT brand_id, widget_id, day, 5, visitors * 95 / 100, visitors * 5 / 100, converters * 95 / 100,
-                   converters * 5 / 100 * 8 / 10, 0, 0
-            FROM {table} WHERE testimonial_id IS NULL AND widget_id = ANY(%(held)s)
-            """,
-            {"held": w_ids[:2]},
-        )
-        cursor.execute("ANALYZE")
-    rollups = DailyRollup.objects.count()
-    print(f"seeded {EVENTS:,} events and {rollups:,} rollup rows in {time.perf_counter() - started:.0f} s")
+        cursor.execute(f"SELECT count(*) FROM {events} WHERE brand_id = %s", [brand.id])
+        if cursor.fetchone()[0] < EVENTS:
+            cursor.execute(f"TRUNCATE {events}")
+            for day_index in range(DAYS + 1):
+                partitions.ensure(first + datetime.timedelta(days=day_index))
+            # The same number of events each day; testimonial n is placed in widget n % 5; a tenth of the
+            # events are impressions (no testimonial), the rest views, plays, quartiles and clicks.
+            kinds = "ARRAY['view','view','view','view','play','q25','q50','q75','done','c_more','c_author','c_share']"
+            cursor.execute(
+                f"""
+                INSERT INTO {events}
+                    (day, received_at, event_id, kind, brand_id, widget_id, testimonial_id, value, currency, order_id)
+                SELECT %(first)s::date + ((g - 1) * {DAYS}::bigint / %(n)s)::int,
+                       (%(first)s::date + ((g - 1) * {DAYS}::bigint / %(n)s)::int)::timestamptz
+                           + make_interval(secs => (g %% 86400)),
+                       'b' || g, CASE WHEN g %% 10 = 0 THEN 'imp' ELSE ({kinds})[1 + (g / 7) %% 12] END,
+                       %(brand)s, (%(widgets)s::bigint[])[1 + ((g / 3) %% {TESTIMONIALS}) %% {WIDGETS}],
+                       CASE WHEN g %% 10 = 0 THEN NULL ELSE (%(items)s::bigint[])[1 + (g / 3) %% {TESTIMONIALS}] END,
+                       NULL, '', ''
+                FROM generate_series(1, %(n)s) AS g
+                """,
+                {"first": first, "brand": brand.id, "widgets": w_ids, "items": t_ids, "n": EVENTS},
+            )
+            DailyRollup.objects.filter(brand=brand).delete()
+            print(f"  raw events: {time.perf_counter() - started:.0f} s", flush=True)
+        if not HoldoutDaily.objects.filter(brand=brand).exists():
+            DailyRollup.objects.filter(brand=brand).delete()
+            # The rollups those events add up to, per (widget, testimonial, day); visitors are about 80% of
+            # views, and each testimonial converts its viewers at its own rate (1-9%), the widget 4%.
+            cursor.execute(
+                f"""
+                INSERT INTO {rollups}
+                    (brand_id, widget_id, testimonial_id, day, impressions, views, plays, q25, q50, q75,
+                     completions, clicks_author, clicks_more, clicks_share, clicks_wall, visitors, converters,
+                     conversions_any, value_any, conversions_last, value_last)
+                SELECT brand_id, widget_id, testimonial_id, day,
+                       count(*) FILTER (WHERE kind = 'imp'), count(*) FILTER (WHERE kind = 'view'),
+                       count(*) FILTER (WHERE kind = 'play'), count(*) FILTER (WHERE kind = 'q25'),
+                       count(*) FILTER (WHERE kind = 'q50'), count(*) FILTER (WHERE kind = 'q75'),
+                       count(*) FILTER (WHERE kind = 'done'), count(*) FILTER (WHERE kind = 'c_author'),
+                       count(*) FILTER (WHERE kind = 'c_more'), count(*) FILTER (WHERE kind = 'c_share'), 0,
+                       0, 0, 0, 0, 0, 0
+                FROM {events} WHERE brand_id = %s GROUP BY brand_id, widget_id, testimonial_id, day
+                """,
+                [brand.id],
+            )
+            rate = "views * 8 / 10 * (1 + testimonial_id % 9)"
+            cursor.execute(
+                f"UPDATE {rollups} SET visitors = views * 8 / 10, converters = {rate} / 100, "
+                f"conversions_any = {rate} / 100, value_any = {rate} / 100 * 49, "
+                f"conversions_last = {rate} / 300, value_last = {rate} / 300 * 49 "
+                f"WHERE testimonial_id IS NOT NULL AND brand_id = {brand.id}"
+            )
+            seen = "impressions * 9 / 10"
+            cursor.execute(
+                f"UPDATE {rollups} SET visitors = {seen}, converters = {seen} * 4 / 100, "
+                f"conversions_any = {seen} * 4 / 100, value_any = {seen} * 4 / 100 * 49, "
+                f"conversions_last = {seen} * 4 / 100, value_last = {seen} * 4 / 100 * 49, "
+                f"clicks_wall = impressions / 200 WHERE testimonial_id IS NULL AND brand_id = {brand.id}"
+            )
+            cursor.execute(
+                f"""
+                INSERT INTO {HoldoutDaily._meta.db_table}
+                    (brand_id, widget_id, day, percent, shown_visitors, held_visitors, shown_converters,
+                     held_converters, shown_value, held_value)
+                SELECT brand_id, widget_id, day, 5, visitors * 95 / 100, visitors * 5 / 100, converters * 95 / 100,
+                       converters * 5 / 100 * 8 / 10, 0, 0
+                FROM {rollups} WHERE testimonial_id IS NULL AND widget_id = ANY(%s)
+                """,
+                [w_ids[:2]],
+            )
+            cursor.execute("ANALYZE")
+    count = DailyRollup.objects.filter(brand=brand).count()
+    print(f"seeded {EVENTS:,} events and {count:,} rollup rows in {time.perf_counter() - started:.0f} s")
 
 
 def measure() -> None:
@@ -216,6 +225,7 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off: the manifest storage
     print(f"load average at start: {os.getloadavg()[0]:.1f}")
     seed(reseed="--reseed" in sys.argv)
     measure()
