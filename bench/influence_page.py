@@ -172,6 +172,22 @@ def seed(*, reseed: bool) -> None:
     print(f"seeded {EVENTS:,} events and {count:,} rollup rows in {time.perf_counter() - started:.0f} s")
 
 
+def sizes() -> None:
+    """On-disk size (table and indexes) of what the seed wrote: the sizing note's figures."""
+    from django.db import connection
+
+    from testimonials.analytics.models import DailyRollup, Event, HoldoutDaily
+
+    with connection.cursor() as cursor:
+        for model in (Event, DailyRollup, HoldoutDaily):
+            table = model._meta.db_table
+            cursor.execute("SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree(%s)", [table])
+            size = cursor.fetchone()[0]
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            rows = cursor.fetchone()[0]
+            print(f"{table}: {rows:,} rows, {size / 1e6:,.0f} MB ({size / max(rows, 1):.0f} bytes a row with indexes)")
+
+
 def measure() -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection, reset_queries
@@ -228,6 +244,7 @@ def main() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off: the manifest storage
     print(f"load average at start: {os.getloadavg()[0]:.1f}")
     seed(reseed="--reseed" in sys.argv)
+    sizes()
     measure()
 
 

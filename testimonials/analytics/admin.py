@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -297,7 +297,7 @@ def influence_export_view(model_admin, request):
     """The table as the page shows it (same brand, widget, range and order), every row."""
     choices = Choices(request)
     if choices.problems:
-        raise Http404(" ".join(choices.problems))
+        return HttpResponseBadRequest(" ".join(choices.problems), content_type="text/plain; charset=utf-8")
     report = influence_report(
         brand_ids=choices.brand_ids, dates=choices.dates, widget_id=choices.widget_id, order=choices.order
     )

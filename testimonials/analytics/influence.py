@@ -2,8 +2,9 @@
 
 Everything here reads the daily rollups (`DailyRollup`, `HoldoutDaily`), never raw events: a page costs
 the same at 10 million events as at 10 thousand (docs/benchmarks.md, "Influence page"). A report is
-four queries whatever the brand's size: the days, the (widget, testimonial) sums, the holdout sums and
-the names of the testimonials and widgets in it (tests/analytics/test_influence_selectors.py holds the count).
+six queries whatever the brand's size: the days, the (widget, testimonial) sums, the holdout sums, the
+widgets' and the shown testimonials' names, and the currency (tests/analytics/test_influence_selectors.py
+holds the count).
 
 Each event adds to exactly one rollup row (impressions and wall clicks to the widget's own row, the rest
 to the testimonial's), so event counters add up over every row. Conversions are credited to several
@@ -377,7 +378,7 @@ def currency_for(brand_ids: list[int] | None) -> str:
 
 
 def testimonial_influence(*, testimonial: Testimonial, dates: DateRange) -> TestimonialRow:
-    """One testimonial's numbers over `dates`, measured like the Influence page's table row (two queries)."""
+    """One testimonial's numbers over `dates`, measured like the Influence page's table row (one query)."""
     where = _in_scope([testimonial.brand_id], dates=dates)
     widget_ids = (
         DailyRollup.objects.filter(where, testimonial_id=testimonial.id).values("widget_id").distinct().order_by()

@@ -96,7 +96,8 @@ def test_it_sorts_the_table_from_the_column_headings(alice_client, shop):
 def test_it_says_what_is_wrong_with_a_bad_range_or_order(alice_client, shop):
     page = alice_client.get(URL, {"start": "2026-02-30", "o": "rating"}).content.decode()
     assert "Give dates as YYYY-MM-DD" in page and "Sort by one of" in page
-    assert alice_client.get(EXPORT, {"start": "nope"}).status_code == 404
+    refused = alice_client.get(EXPORT, {"start": "nope"})
+    assert refused.status_code == 400 and b"YYYY-MM-DD" in refused.content
 
 
 def test_it_exports_the_table_as_csv(alice_client, shop):
