@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 # Distinct by more than colour: a dash pattern and a marker each (solid/circle, dashed/square, dotted/triangle).
 STYLES = [
@@ -33,19 +33,16 @@ class Step:
     of: int | None = None  # the index of the step its share is of; default the step above
 
 
-def _marker(kind: str, x: float, y: float, colour: str, title: str) -> SafeString:
+def _marker(kind: str, x: float, y: float, colour: str, title: str) -> str:
+    """One point's marker with its <title>; `title` arrives escaped (markers are many: plain f-strings)."""
     if kind == "square":
-        shape = format_html(
-            '<rect x="{}" y="{}" width="6" height="6" fill="{}">', f"{x - 3:.1f}", f"{y - 3:.1f}", colour
+        return (
+            f'<rect x="{x - 3:.1f}" y="{y - 3:.1f}" width="6" height="6" fill="{colour}"><title>{title}</title></rect>'
         )
-        end = "</rect>"
-    elif kind == "triangle":
+    if kind == "triangle":
         points = f"{x:.1f},{y - 4:.1f} {x - 4:.1f},{y + 3:.1f} {x + 4:.1f},{y + 3:.1f}"
-        shape, end = format_html('<polygon points="{}" fill="{}">', points, colour), "</polygon>"
-    else:
-        shape = format_html('<circle cx="{}" cy="{}" r="3" fill="{}">', f"{x:.1f}", f"{y:.1f}", colour)
-        end = "</circle>"
-    return format_html("{}<title>{}</title>{}", shape, title, SafeString(end))
+        return f'<polygon points="{points}" fill="{colour}"><title>{title}</title></polygon>'
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{title}</title></circle>'
 
 
 def _nice_top(value: int) -> int:
@@ -120,10 +117,12 @@ def line_chart(
             )
         # Markers only where a person can tell them apart; the <title>s carry the numbers either way.
         if len(points) <= 62:
-            for (x, y), day, value in zip(points, days, line.values, strict=True):
-                parts.append(
-                    _marker(style["marker"], x, y, style["colour"], f"{line.label}, {day:%d %b %Y}: {value:,}")
-                )
+            label = escape(line.label)
+            markers = "".join(
+                _marker(style["marker"], x, y, style["colour"], f"{label}, {day:%d %b %Y}: {value:,}")
+                for (x, y), day, value in zip(points, days, line.values, strict=True)
+            )
+            parts.append(mark_safe(markers))  # noqa: S308 - built from numbers, dates and the escaped label
         if points:
             x, y = points[-1]
             while any(abs(y - other) < 12 for other in used_end_labels):  # end labels never overlap

@@ -251,13 +251,20 @@ def _pairs(where: Q) -> tuple[dict[int, TestimonialRow], dict[int, dict], Decima
     value = sum((w["value_last"] or Decimal(0) for w in widgets.values()), Decimal(0))
     for item in rows.values():
         item.baseline_converters = min(item.baseline_converters, item.baseline_visitors)
-        item.influence = estimates.compare(
-            exposed_conversions=item.viewer_converters,
-            exposed_visitors=item.viewers,
-            baseline_conversions=item.baseline_converters,
-            baseline_visitors=item.baseline_visitors,
-        )
     return rows, widgets, value
+
+
+def estimate(rows: list[TestimonialRow]) -> None:
+    """Each row's influence, from its counts (the estimator costs microseconds a row: a page estimates
+    the rows it shows, and every row only when it sorts by influence or exports them all)."""
+    for item in rows:
+        if item.influence is None:
+            item.influence = estimates.compare(
+                exposed_conversions=item.viewer_converters,
+                exposed_visitors=item.viewers,
+                baseline_conversions=item.baseline_converters,
+                baseline_visitors=item.baseline_visitors,
+            )
 
 
 def _holdouts(where: Q) -> list[HoldoutRow]:
@@ -324,13 +331,19 @@ def influence_report(
 ) -> InfluenceReport:
     """The Influence page's numbers for `brand_ids` (None: every brand, for superusers) over `dates`.
 
-    Rows are sorted by `order`; the testimonials of `names_for` (a slice of the sorted rows: the page
-    shown) get their Testimonial loaded, in one query.
+    Rows are sorted by `order`; the rows of `names_for` (a slice of the sorted rows: the page shown)
+    get their Testimonial loaded, in one query, and their influence (every row gets it when the order is
+    by influence); `names_for=None` reads no names and estimates nothing (the API's summary).
     """
     where = _in_scope(brand_ids, dates=dates, widget_id=widget_id)
     days = _days(where, dates)
     rows_by_id, widget_sums, value = _pairs(where)
-    rows = sort_rows(list(rows_by_id.values()), order)
+    rows = list(rows_by_id.values())
+    if order.lstrip("-") == "influence" or names_for == slice(None):
+        estimate(rows)
+    rows = sort_rows(rows, order)
+    if names_for is not None:
+        estimate(rows[names_for])
     holdouts = _holdouts(where)
     widget_ids = set(widget_sums) | {h.widget_id for h in holdouts}
     widgets = {w.id: w for w in Widget.objects.filter(id__in=widget_ids).only("id", "name", "public_id", "brand_id")}
@@ -385,12 +398,8 @@ def testimonial_influence(*, testimonial: Testimonial, dates: DateRange) -> Test
     )
     pairs = where & Q(widget_id__in=widget_ids) & (Q(testimonial_id=testimonial.id) | Q(testimonial__isnull=True))
     rows, _, _ = _pairs(pairs)
-    row = rows.get(testimonial.id) or TestimonialRow(
-        testimonial_id=testimonial.id,
-        influence=estimates.compare(
-            exposed_conversions=0, exposed_visitors=0, baseline_conversions=0, baseline_visitors=0
-        ),
-    )
+    row = rows.get(testimonial.id) or TestimonialRow(testimonial_id=testimonial.id)
+    estimate([row])
     row.testimonial = testimonial
     return row
 
