@@ -182,7 +182,7 @@ def sizes() -> None:
         for model in (Event, DailyRollup, HoldoutDaily):
             table = model._meta.db_table
             cursor.execute("SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree(%s)", [table])
-            size = cursor.fetchone()[0]
+            size = int(cursor.fetchone()[0])
             cursor.execute(f"SELECT count(*) FROM {table}")
             rows = cursor.fetchone()[0]
             print(f"{table}: {rows:,} rows, {size / 1e6:,.0f} MB ({size / max(rows, 1):.0f} bytes a row with indexes)")
