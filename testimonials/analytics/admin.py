@@ -29,6 +29,7 @@ from testimonials.analytics.influence import (
     TestimonialRow,
     date_range_parse,
     influence_report,
+    rows_prepare,
     testimonial_influence,
 )
 from testimonials.errors import ApplicationError
@@ -252,6 +253,7 @@ def influence_view(model_admin, request):
     )
     paginator = Paginator(report.rows, PER_PAGE)
     page = paginator.get_page(choices.page)
+    rows_prepare(list(page.object_list))  # a page past the last one shows the last: no query otherwise
     key, descending = choices.order.lstrip("-"), choices.order.startswith("-")
     headings = []
     for sort, label, help_text in COLUMNS:

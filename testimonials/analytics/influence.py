@@ -342,15 +342,13 @@ def influence_report(
     if order.lstrip("-") == "influence" or names_for == slice(None):
         estimate(rows)
     rows = sort_rows(rows, order)
-    if names_for is not None:
-        estimate(rows[names_for])
     holdouts = _holdouts(where)
     widget_ids = set(widget_sums) | {h.widget_id for h in holdouts}
     widgets = {w.id: w for w in Widget.objects.filter(id__in=widget_ids).only("id", "name", "public_id", "brand_id")}
     for holdout in holdouts:
         holdout.widget = widgets.get(holdout.widget_id)
     if names_for is not None:
-        _attach_testimonials(rows[names_for])
+        rows_prepare(rows[names_for])
     funnel = Funnel(
         impressions=sum(d.impressions for d in days),
         views=sum(d.views for d in days),
@@ -372,14 +370,19 @@ def influence_report(
     )
 
 
-def _attach_testimonials(rows: list[TestimonialRow]) -> None:
-    wanted = [row.testimonial_id for row in rows]
+def rows_prepare(rows: list[TestimonialRow]) -> None:
+    """What a shown row needs: its influence, and its testimonial (one query for the rows lacking it)."""
+    estimate(rows)
+    wanted = [row.testimonial_id for row in rows if row.testimonial is None]
+    if not wanted:
+        return
     found = Testimonial.objects.filter(id__in=wanted).only(
         "id", "public_id", "brand_id", "author_name", "text", "public_text", "state"
     )
     by_id = {t.id: t for t in found}
     for row in rows:
-        row.testimonial = by_id.get(row.testimonial_id)
+        if row.testimonial is None:
+            row.testimonial = by_id.get(row.testimonial_id)
 
 
 def currency_for(brand_ids: list[int] | None) -> str:

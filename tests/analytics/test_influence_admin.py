@@ -93,6 +93,11 @@ def test_it_sorts_the_table_from_the_column_headings(alice_client, shop):
     assert page.index(">Ada Lovelace</a>") < page.index(">Ben</a>")
 
 
+def test_it_shows_the_last_page_for_a_page_past_it(alice_client, shop):
+    page = alice_client.get(URL, {**RANGE, "page": "99"}).content.decode()
+    assert ">Ada Lovelace</a>" in page and "95% interval" in page
+
+
 def test_it_says_what_is_wrong_with_a_bad_range_or_order(alice_client, shop):
     page = alice_client.get(URL, {"start": "2026-02-30", "o": "rating"}).content.decode()
     assert "Give dates as YYYY-MM-DD" in page and "Sort by one of" in page
