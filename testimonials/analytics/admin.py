@@ -36,6 +36,8 @@ from testimonials.errors import ApplicationError
 from testimonials.models import Brand, Widget
 
 PER_PAGE = 50
+PANEL_COUNTS = ("views", "plays", "clicks", "conversions_any", "conversions_last", "viewers", "viewer_converters",
+                "baseline_visitors")  # fmt: skip
 # The table's columns: (sort key or None, heading, what it counts).
 COLUMNS = [
     (None, "Testimonial", ""),
@@ -317,7 +319,11 @@ def testimonial_panel(request, testimonial) -> str:
         "admin/analytics/_testimonial_panel.html",
         {
             "row": row,
-            "cells": {"completion": percentage(row.completion_rate), "influence": influence_html(row.influence)},
+            "cells": {
+                **{name: f"{getattr(row, name):,}" for name in PANEL_COUNTS},
+                "completion": percentage(row.completion_rate),
+                "influence": influence_html(row.influence),
+            },
             "dates": dates,
             "influence_url": url,
             "min_sample": estimates.MIN_SAMPLE,

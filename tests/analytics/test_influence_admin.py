@@ -133,8 +133,8 @@ def test_the_testimonial_page_shows_its_numbers(alice_client, victor_client, bra
     for client in (alice_client, victor_client):
         page = client.get(url).content.decode()
         assert "Influence, last 30 days" in page
-        assert "<dt>Views</dt><dd>1500</dd>" in page
-        assert "1000 visitors viewed it, 80 of them converted; 2000 saw the same widgets" in page
+        assert "<dt>Views</dt><dd>1,500</dd>" in page
+        assert "1,000 visitors viewed it, 80 of them converted; 2,000 saw the same widgets" in page
         assert "95% interval" in page
 
 

@@ -111,3 +111,9 @@ def test_a_brand_reads_its_influence_page(page, live_server, influence):
     page.wait_for_timeout(150)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # the table scrolls, not the page
     page.screenshot(path=str(folder / "influence-390.png"), full_page=True)
+
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.locator(".vouch-influence-table tbody tr").first.get_by_role("link", name="Priya Shah").click()
+    panel = page.locator(".vouch-influence-panel")
+    assert "Influence, last 30 days" in panel.inner_text() and "likely better" in panel.inner_text()
+    panel.screenshot(path=str(folder / "influence-testimonial-page.png"))
