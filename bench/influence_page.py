@@ -181,7 +181,12 @@ def sizes() -> None:
     with connection.cursor() as cursor:
         for model in (Event, DailyRollup, HoldoutDaily):
             table = model._meta.db_table
-            cursor.execute("SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree(%s)", [table])
+            # A partitioned table's size is its partitions'; pg_partition_tree has no rows for a plain one.
+            cursor.execute(
+                "SELECT coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree(%s)), "
+                "pg_total_relation_size(%s))",
+                [table, table],
+            )
             size = int(cursor.fetchone()[0])
             cursor.execute(f"SELECT count(*) FROM {table}")
             rows = cursor.fetchone()[0]
