@@ -78,6 +78,10 @@ PUBLIC_URLS: dict[str, str] = {
     "widget-file": "published widget files: only what the brand chose to show on its own site",
     "widget-wall": "the hosted wall page a brand shares: approved testimonials only",
     "widget-blocked": "the embed snippet's report from a site not allowed: records the site, reveals nothing",
+    # Analytics beacons (tests/analytics/test_beacon_endpoint.py: refused from sites outside the widget's
+    # allowed sites, answer nothing but a status, or the visitor's own holdout arm and seed):
+    "analytics-events": "a batch of events from a widget's document or its allowed host page; answers 204",
+    "analytics-hello": "the loader's holdout question for a widget on an allowed site: this visitor's arm only",
     "home": "the landing page of an installation: links only, no brand data",
     # The API's description (tests/api/test_schema.py): generated from the views, no data.
     "api-schema": "the OpenAPI 3 schema of the API, no data",
