@@ -182,6 +182,15 @@ CASES: list[TenantCase] = [
         },
         content_type="application/json",
     ),
+    # Influence (tests/analytics/test_influence_api.py): members of any role read; keys reach their brand.
+    TenantCase("api-influence-summary", lambda w: reverse("api-influence-summary") + "?brand=brand-a"),
+    TenantCase(
+        "api-influence-testimonial-list", lambda w: reverse("api-influence-testimonial-list") + "?brand=brand-a"
+    ),
+    TenantCase(
+        "api-influence-testimonial-detail",
+        lambda w: reverse("api-influence-testimonial-detail", args=[w.testimonial.public_id]),
+    ),
 ]
 
 # The same URL name, other methods: creating through a list URL.

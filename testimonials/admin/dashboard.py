@@ -227,3 +227,31 @@ def register_panel(name: str, render: Callable) -> None:
 def panels(request, brand_ids: list[int] | None) -> list[SafeString]:
     rendered = (render(request, brand_ids) for _, render in sorted(_PANELS.items()))
     return [html for html in rendered if html]
+
+
+# Pages other packages add beside the dashboard (analytics' Influence page): view(model_admin, request)
+# is served at admin/testimonials/testimonial/<route> as admin:testimonials_testimonial_<name>, behind
+# the admin's login, with the moderation admin's context. Registered from the package's admin module.
+_PAGES: dict[str, tuple[str, Callable]] = {}
+
+
+def register_page(name: str, route: str, view: Callable) -> None:
+    _PAGES[name] = (route, view)
+
+
+def pages() -> list[tuple[str, str, Callable]]:
+    return [(name, route, view) for name, (route, view) in sorted(_PAGES.items())]
+
+
+# Sections other packages add to a testimonial's own page (analytics' numbers): render(request, testimonial)
+# returns inline HTML, or "" when it has nothing to show; shown to everyone who may see the testimonial.
+_CHANGE_PANELS: dict[str, Callable] = {}
+
+
+def register_change_panel(name: str, render: Callable) -> None:
+    _CHANGE_PANELS[name] = render
+
+
+def change_panels(request, testimonial) -> list[SafeString]:
+    rendered = (render(request, testimonial) for _, render in sorted(_CHANGE_PANELS.items()))
+    return [html for html in rendered if html]

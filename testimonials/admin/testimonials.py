@@ -339,8 +339,20 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
                 name="testimonials_testimonial_accept_tag",
             ),
             path("<int:object_id>/edit-text/", view(self.edit_view), name="testimonials_testimonial_edit_text"),
+            *(
+                path(route, view(self._page(page)), name=f"testimonials_testimonial_{name}")
+                for name, route, page in dashboard.pages()
+            ),
             *super().get_urls(),
         ]
+
+    def _page(self, page):
+        """A page another package registered (dashboard.register_page), given this admin."""
+
+        def serve(request, *args, **kwargs):
+            return page(self, request, *args, **kwargs)
+
+        return serve
 
     def changelist_view(self, request, extra_context=None):
         queue = is_queue(request)
@@ -357,6 +369,8 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
         extra = {"reject_reasons": REJECT_REASONS, "decisions": []}
         if object_id:
             item = self.get_object(request, object_id)
+            if item is not None and self.has_view_permission(request, item):
+                extra["change_panels"] = dashboard.change_panels(request, item)
             if item is not None and roles_for(request).can(item.brand_id, EDIT_ROLES):
                 extra["decisions"] = [d for d, states in DECIDABLE.items() if item.state in states]
                 extra["can_moderate"] = True

@@ -3,6 +3,7 @@ Webhooks and imports add theirs under /api/v1/webhooks/ and /api/v1/imports/ (co
 
 from django.urls import path, register_converter
 
+from testimonials.analytics import api as influence
 from testimonials.api import views
 from testimonials.api.schema import PublicIdConverter
 from testimonials.invitations.api import InvitationCreateApi
@@ -29,4 +30,15 @@ urlpatterns = [
     path("widgets/<pid:public_id>/publish/", views.WidgetPublishApi.as_view(), name="api-widget-publish"),
     path("tags/", views.TagListApi.as_view(), name="api-tag-list"),
     path("invitations/", InvitationCreateApi.as_view(), name="api-invitation-create"),
+    path("influence/", influence.InfluenceSummaryApi.as_view(), name="api-influence-summary"),
+    path(
+        "influence/testimonials/",
+        influence.InfluenceTestimonialListApi.as_view(),
+        name="api-influence-testimonial-list",
+    ),
+    path(
+        "influence/testimonials/<pid:public_id>/",
+        influence.InfluenceTestimonialDetailApi.as_view(),
+        name="api-influence-testimonial-detail",
+    ),
 ]

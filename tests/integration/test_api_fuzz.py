@@ -89,6 +89,7 @@ def _config(path: Path, ids: dict[str, str]) -> Path:
         (r"^/api/v1/webhooks/\\{public_id\\}/(secret/|rotate-secret/|deliveries/)?$",
          {"path.public_id": ids["endpoint"]}),
         (r"^/api/v1/imports/\\{public_id\\}", {"path.public_id": ids["import"]}),
+        (r"^/api/v1/influence/testimonials/\\{public_id\\}", {"path.public_id": ids["testimonial"]}),
     ]  # fmt: skip
     blocks = []
     for regex, parameters in routes:
