@@ -206,9 +206,8 @@ def svg_chart(title: str, xs: list[int], series: dict[str, list[float]], *, y_la
     for k in range(1, len(ends)):
         ends[k][0] = max(ends[k][0], ends[k - 1][0] + 16)
     for y, name, value in ends:
-        out.append(
-            f'<text x="{left + plot_w + 8}" y="{y + 4:.1f}" fill="{STYLES[name][0]}">{LABELS[name]} ({value:,.0f})</text>'
-        )
+        label = f"{LABELS[name]} ({value:,.0f})"
+        out.append(f'<text x="{left + plot_w + 8}" y="{y + 4:.1f}" fill="{STYLES[name][0]}">{label}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

@@ -77,6 +77,8 @@ PUBLIC_URLS: dict[str, str] = {
     "widget-embed": "the embed snippet, a static script with no data",
     "widget-file": "published widget files: only what the brand chose to show on its own site",
     "widget-wall": "the hosted wall page a brand shares: approved testimonials only",
+    # tests/influence/test_public_page.py: approved only, 404 otherwise, no email or referral code of others.
+    "testimonial-public": "one approved testimonial's shareable page, what its reviewer shares",
     "widget-blocked": "the embed snippet's report from a site not allowed: records the site, reveals nothing",
     "home": "the landing page of an installation: links only, no brand data",
     # The API's description (tests/api/test_schema.py): generated from the views, no data.

@@ -65,8 +65,9 @@ var vouchOrder = (function () {
       for (var k = 0; k < keys.length; k++) {
         var card = byKey[keys[k]];
         list.insertBefore(card, anchor);
+        // Beyond what the widget shows, cards leave the document (a carousel counts its slides).
         if (list.hasAttribute("data-one")) card.hidden = k > 0;
-        else if (k >= show) card.hidden = true;
+        else if (k >= show) list.removeChild(card);
       }
     }
   }

@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from testimonials.influence.sampler import Counts, Posterior, posteriors, pooled_rate, thompson_order
+from testimonials.influence.sampler import Counts, Posterior, pooled_rate, posteriors, thompson_order
 
 
 def _posteriors(rates_and_views):

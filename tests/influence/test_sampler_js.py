@@ -6,7 +6,6 @@ first three ranks must agree within sampling noise. Needs node (skipped, and sai
 
 import json
 import random
-import re
 import shutil
 import subprocess
 from collections import Counter
@@ -65,7 +64,12 @@ def _python_counts(explore: float) -> Counter:
 def _js_counts(tmp_path, explore: float) -> Counter:
     script = tmp_path / "run.js"
     script.write_text(RUNNER)
-    payload = {"runs": RUNS, "pinned": PINNED, "explore": explore, "items": [{"key": p.key, "a": p.alpha, "b": p.beta} for p in ITEMS]}
+    payload = {
+        "runs": RUNS,
+        "pinned": PINNED,
+        "explore": explore,
+        "items": [{"key": p.key, "a": p.alpha, "b": p.beta} for p in ITEMS],
+    }
     out = subprocess.run(
         [NODE, str(script), str(FRAME_JS), json.dumps(payload)], capture_output=True, text=True, check=True, timeout=120
     )
