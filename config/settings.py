@@ -335,6 +335,50 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --------------------------------------------------------------------------- analytics (docs/analytics.md)
+# Visitor keys are HMACs of a salt that lives this many days (the attribution window, 1 to 7): a
+# conversion is linked to the testimonials its visitor saw in the same window; then the salt is deleted.
+ANALYTICS_ATTRIBUTION_DAYS = _env("int", "ANALYTICS_ATTRIBUTION_DAYS", default=1)
+if not 1 <= ANALYTICS_ATTRIBUTION_DAYS <= 7:
+    raise ImproperlyConfigured("ANALYTICS_ATTRIBUTION_DAYS must be between 1 and 7.")
+# Raw events are kept this many days (rollups forever); at least the attribution window.
+ANALYTICS_RAW_RETENTION_DAYS = _env("int", "ANALYTICS_RAW_RETENTION_DAYS", default=30)
+if ANALYTICS_RAW_RETENTION_DAYS < ANALYTICS_ATTRIBUTION_DAYS:
+    raise ImproperlyConfigured("ANALYTICS_RAW_RETENTION_DAYS must be at least ANALYTICS_ATTRIBUTION_DAYS.")
+# Where accepted beacons wait for the ingest worker: redis://host:6379/N (a stream; run that Redis with
+# appendonly yes and appendfsync always, docs/analytics.md) or spool:///path (fsync'd files, one host).
+# Default: the broker's Redis when it is one, else a spool folder in VOUCH_VAR_DIR.
+ANALYTICS_BUFFER_URL = (
+    _env(
+        "str",
+        "ANALYTICS_BUFFER_URL",
+        default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
+    )
+    or f"spool://{VAR_DIR / 'analytics-spool'}"
+)
+if not ANALYTICS_BUFFER_URL.startswith(("redis://", "rediss://", "spool://")):
+    raise ImproperlyConfigured("ANALYTICS_BUFFER_URL is malformed: use redis://host:6379/0 or spool:///path.")
+# A beacon body larger than this is refused (413); a batch holds at most ANALYTICS_MAX_EVENTS events.
+ANALYTICS_MAX_BEACON_BYTES = _env("int", "ANALYTICS_MAX_BEACON_BYTES", default=16 * 1024)
+ANALYTICS_MAX_EVENTS = _env("int", "ANALYTICS_MAX_EVENTS", default=100)
+# The ingest worker drains up to this many beacons per transaction.
+ANALYTICS_DRAIN_BATCH = _env("int", "ANALYTICS_DRAIN_BATCH", default=500)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Move accepted beacons from the buffer into raw events and rollups (one drainer at a time).
+        "analytics-drain": {
+            "task": "testimonials.analytics.tasks.analytics_drain_task",
+            "schedule": _env("float", "ANALYTICS_DRAIN_EVERY_SECONDS", default=5.0),
+        },
+        # Make the next window's salt, delete salts (and every visitor key made with them) once their
+        # window has passed, make the coming days' event partitions, drop raw events past retention.
+        "analytics-housekeeping": {
+            "task": "testimonials.analytics.tasks.analytics_housekeeping_task",
+            "schedule": 600.0,
+        },
+    }
+)
+
 # --------------------------------------------------------------------------- integrations
 # Outgoing HTTP (webhooks, media URLs of imports) refuses private, loopback, link-local and metadata
 # addresses. Loopback may be allowed for tests and benchmarks only: never in production.

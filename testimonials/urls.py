@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from testimonials.analytics import views as analytics
 from testimonials.collection import upload_views
 from testimonials.collection import views as collect
 from testimonials.influence import views as influence
@@ -23,6 +24,9 @@ urlpatterns: list = [
     # and the hosted wall page, which is also the <noscript> fallback.
     path("embed.js", widgets.embed_script, name="widget-embed"),
     path("widgets/<str:public_id>/blocked", widgets.widget_blocked, name="widget-blocked"),
+    # Analytics beacons (analytics/views.py): batched events, and the loader's hello for a holdout.
+    path("widgets/<str:public_id>/events", analytics.beacon_events, name="analytics-events"),
+    path("widgets/<str:public_id>/hello", analytics.beacon_hello, name="analytics-hello"),
     path("widgets/<str:public_id>/<str:name>", widgets.widget_file, name="widget-file"),
     path("w/<str:public_id>/", widgets.widget_wall, name="widget-wall"),
     # A testimonial's public page (what a reviewer shares), with its social preview tags.

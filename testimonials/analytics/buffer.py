@@ -1,0 +1,212 @@
+"""The durable buffer between the beacon endpoint and the ingest worker. One entry per accepted beacon.
+
+Two implementations behind one interface (`append`, `claim`, `ack`), chosen by ANALYTICS_BUFFER_URL:
+
+- `RedisStreamBuffer` (production): XADD to a stream, read through a consumer group. An entry read by a
+  worker that is then killed stays pending and is claimed again after CLAIM_IDLE_SECONDS; it is removed
+  (XACK + XDEL) only after the worker's transaction committed. Durability across a restart of Redis
+  itself is Redis's: with `appendonly yes` and `appendfsync always` an entry Redis answered for is on
+  disk before the endpoint answers 204; with `everysec` a power loss can lose up to a second
+  (docs/analytics.md).
+- `SpoolBuffer` (the embedded default, one host): each beacon is a file written under a temporary
+  name, fsync'd and renamed into place, so a 204 means it is on disk. A worker claims files by renaming
+  them into its own claim folder; files of a claim older than CLAIM_IDLE_SECONDS (a killed worker) go
+  back to the queue.
+
+Either way an entry may be handed out twice (a worker killed after commit, before ack): ingest is
+idempotent on event ids, so that is harmless.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import redis
+from django.conf import settings
+
+STREAM = "vouch:analytics:beacons"
+GROUP = "ingest"
+CLAIM_IDLE_SECONDS = 60
+
+
+class BufferUnavailable(Exception):
+    """The buffer could not take the entry: the endpoint answers 503 and the browser's event is lost
+    (never a 204 for something not stored)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    data: bytes
+
+
+class RedisStreamBuffer:
+    def __init__(self, url: str, *, stream: str = STREAM) -> None:
+        self.url = url
+        self.stream = stream
+        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._group_ready = False
+
+    def append(self, data: bytes) -> None:
+        try:
+            self.client.xadd(self.stream, {"d": data})
+        except redis.RedisError as exc:
+            raise BufferUnavailable(str(exc)) from exc
+
+    def append_many(self, items: list[bytes]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for data in items:
+            pipe.xadd(self.stream, {"d": data})
+        try:
+            pipe.execute()
+        except redis.RedisError as exc:
+            raise BufferUnavailable(str(exc)) from exc
+
+    def _ensure_group(self) -> None:
+        if self._group_ready:
+            return
+        try:
+            self.client.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._group_ready = True
+
+    def claim(self, *, consumer: str, count: int) -> list[Entry]:
+        """Entries abandoned by a dead worker first, then new ones."""
+        self._ensure_group()
+        _, stale, *_ = self.client.xautoclaim(
+            self.stream, GROUP, consumer, min_idle_time=CLAIM_IDLE_SECONDS * 1000, start_id="0-0", count=count
+        )
+        entries = [Entry(_text(eid), fields[b"d"]) for eid, fields in stale if fields]
+        if len(entries) < count:
+            fresh = self.client.xreadgroup(GROUP, consumer, {self.stream: ">"}, count=count - len(entries))
+            for _, rows in fresh or []:
+                entries.extend(Entry(_text(eid), fields[b"d"]) for eid, fields in rows if fields)
+        return entries
+
+    def ack(self, entries: list[Entry]) -> None:
+        if not entries:
+            return
+        ids = [e.id for e in entries]
+        pipe = self.client.pipeline(transaction=True)
+        pipe.xack(self.stream, GROUP, *ids)
+        pipe.xdel(self.stream, *ids)
+        pipe.execute()
+
+    def pending(self) -> int:
+        """Entries not yet ingested (waiting or claimed)."""
+        try:
+            return int(self.client.xlen(self.stream))
+        except redis.RedisError:
+            return -1
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class SpoolBuffer:
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.queue = self.folder / "queue"
+        self.claims = self.folder / "claims"
+
+    def _dirs(self) -> None:
+        self.queue.mkdir(parents=True, exist_ok=True)
+        self.claims.mkdir(parents=True, exist_ok=True)
+
+    def append(self, data: bytes) -> None:
+        try:
+            self._dirs()
+            # Sortable by arrival: nanoseconds first; the uuid keeps two processes apart.
+            name = f"{time.time_ns():020d}-{uuid.uuid4().hex}.b"
+            partial = self.queue / f".{name}.part"
+            with open(partial, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(partial, self.queue / name)
+            _fsync_dir(self.queue)
+        except OSError as exc:
+            raise BufferUnavailable(str(exc)) from exc
+
+    def append_many(self, items: list[bytes]) -> None:
+        for data in items:
+            self.append(data)
+
+    def claim(self, *, consumer: str, count: int) -> list[Entry]:
+        self._dirs()
+        self._release_stale()
+        mine = self.claims / f"{consumer}-{uuid.uuid4().hex[:8]}"
+        mine.mkdir()
+        entries = []
+        for name in sorted(n for n in os.listdir(self.queue) if n.endswith(".b"))[:count]:
+            try:
+                os.rename(self.queue / name, mine / name)  # atomic: another worker cannot take it too
+            except FileNotFoundError:
+                continue
+            entries.append(Entry(str(mine / name), (mine / name).read_bytes()))
+        if not entries:
+            mine.rmdir()
+        return entries
+
+    def ack(self, entries: list[Entry]) -> None:
+        folders = set()
+        for entry in entries:
+            path = Path(entry.id)
+            path.unlink(missing_ok=True)
+            folders.add(path.parent)
+        for folder in folders:
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+
+    def _release_stale(self) -> None:
+        limit = time.time() - CLAIM_IDLE_SECONDS
+        for claim in self.claims.iterdir():
+            try:
+                if claim.stat().st_mtime > limit:
+                    continue
+                for path in claim.iterdir():
+                    os.replace(path, self.queue / path.name)
+                claim.rmdir()
+            except OSError:
+                continue
+
+    def pending(self) -> int:
+        self._dirs()
+        waiting = sum(1 for n in os.listdir(self.queue) if n.endswith(".b"))
+        return waiting + sum(len(os.listdir(c)) for c in self.claims.iterdir())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def buffer_for(url: str) -> RedisStreamBuffer | SpoolBuffer:
+    if url.startswith("spool://"):
+        return SpoolBuffer(url.removeprefix("spool://"))
+    if url.startswith(("redis://", "rediss://")):
+        return RedisStreamBuffer(url)
+    raise ValueError(f"Unknown analytics buffer {url!r}: use redis://... or spool:///path.")
+
+
+@cache
+def _buffer(url: str) -> RedisStreamBuffer | SpoolBuffer:
+    return buffer_for(url)
+
+
+def get_buffer() -> RedisStreamBuffer | SpoolBuffer:
+    """The buffer ANALYTICS_BUFFER_URL names (one client per process)."""
+    return _buffer(settings.ANALYTICS_BUFFER_URL)
