@@ -126,6 +126,7 @@ CASES: list[TenantCase] = [
         data={"reason": "Spam"},
     ),
     TenantCase("api-rating-summary", lambda w: reverse("api-rating-summary") + "?brand=brand-a"),
+    TenantCase("api-influence-reviewers", lambda w: reverse("api-influence-reviewers") + "?brand=brand-a"),
     TenantCase(
         "api-testimonial-feature",
         lambda w: reverse("api-testimonial-feature", args=[w.testimonial.public_id]),

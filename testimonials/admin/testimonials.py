@@ -35,6 +35,7 @@ from testimonials.admin.filters import (
 )
 from testimonials.admin.scoping import BrandFilter, BrandScopedAdmin, ReadOnlyMixin, roles_for, scope
 from testimonials.errors import ApplicationError
+from testimonials.influence import admin_views as influence_admin
 from testimonials.insights.selectors import (
     tag_suggestions_for_testimonial,
     topic_labels_for_brands,
@@ -339,6 +340,17 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
                 name="testimonials_testimonial_accept_tag",
             ),
             path("<int:object_id>/edit-text/", view(self.edit_view), name="testimonials_testimonial_edit_text"),
+            # Influence (testimonials/influence/admin_views.py): the share image and the reviewers table.
+            path(
+                "<int:object_id>/share-image.png",
+                view(lambda request, object_id: influence_admin.share_image_download(self, request, object_id)),
+                name="testimonials_testimonial_share_image",
+            ),
+            path(
+                "reviewers/",
+                view(lambda request: influence_admin.reviewers_view(self, request)),
+                name="testimonials_testimonial_reviewers",
+            ),
             *super().get_urls(),
         ]
 
@@ -357,6 +369,7 @@ class TestimonialAdmin(ReadOnlyMixin, DecisionActionsMixin, BrandScopedAdmin):
         extra = {"reject_reasons": REJECT_REASONS, "decisions": []}
         if object_id:
             item = self.get_object(request, object_id)
+            extra["share"] = influence_admin.share_context(item) if item is not None else {}
             if item is not None and roles_for(request).can(item.brand_id, EDIT_ROLES):
                 extra["decisions"] = [d for d, states in DECIDABLE.items() if item.state in states]
                 extra["can_moderate"] = True

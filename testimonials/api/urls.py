@@ -5,6 +5,7 @@ from django.urls import path, register_converter
 
 from testimonials.api import views
 from testimonials.api.schema import PublicIdConverter
+from testimonials.influence.api import ReviewerInfluenceApi
 from testimonials.invitations.api import InvitationCreateApi
 
 # A public id in a path is what new_public_id() makes: anything else is no route (404), never a query.
@@ -29,4 +30,5 @@ urlpatterns = [
     path("widgets/<pid:public_id>/publish/", views.WidgetPublishApi.as_view(), name="api-widget-publish"),
     path("tags/", views.TagListApi.as_view(), name="api-tag-list"),
     path("invitations/", InvitationCreateApi.as_view(), name="api-invitation-create"),
+    path("influence/reviewers/", ReviewerInfluenceApi.as_view(), name="api-influence-reviewers"),
 ]

@@ -87,7 +87,7 @@ def reviewer_influence_list(*, brand: Brand, days: int = 90, today=None) -> list
             "shares_clicked": int(rows[item.id]["clicks"] or 0),
             "arrivals": int(rows[item.id]["visitors"] or 0),
             "conversions": int(rows[item.id]["conversions"] or 0),
-            "value": rows[item.id]["value"] or Decimal("0"),
+            "value": Decimal(rows[item.id]["value"] or 0).quantize(Decimal("0.01")),
         }
         for item in testimonials
     ]
