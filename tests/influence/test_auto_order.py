@@ -63,7 +63,7 @@ def test_it_writes_the_posteriors_into_the_document_for_the_widgets_script(brand
     widget = _auto(brand_a, max_items=2)
     document = widget_render(widget, with_pages=False).document
     assert re.search(r'class="wall" data-auto data-show="2" data-explore="0.1"', document)
-    cards = re.findall(r'data-key="(\w+)" data-a="([\d.]+)" data-b="([\d.]+)"( data-pin)?', document)
+    cards = re.findall(r'data-key="([\w-]+)" data-a="([\d.]+)" data-b="([\d.]+)"( data-pin)?', document)
     # The pool is larger than what one view shows: every testimonial gets tried.
     assert len(cards) == 4 == min(4, auto_pool_size(widget))
     assert [key for key, _a, _b, pin in cards if pin] == [featured.public_id]
