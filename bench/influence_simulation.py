@@ -163,7 +163,7 @@ LABELS = {
 
 
 def svg_chart(title: str, xs: list[int], series: dict[str, list[float]], *, y_label: str) -> str:
-    width, height, left, right, top, bottom = 760, 420, 70, 150, 40, 50
+    width, height, left, right, top, bottom = 800, 420, 70, 190, 40, 50
     plot_w, plot_h = width - left - right, height - top - bottom
     y_max = max(max(v) for v in series.values()) or 1
     y_max = _nice(y_max)
