@@ -363,6 +363,8 @@ ANALYTICS_MAX_BEACON_BYTES = _env("int", "ANALYTICS_MAX_BEACON_BYTES", default=1
 ANALYTICS_MAX_EVENTS = _env("int", "ANALYTICS_MAX_EVENTS", default=100)
 # The ingest worker drains up to this many beacons per transaction.
 ANALYTICS_DRAIN_BATCH = _env("int", "ANALYTICS_DRAIN_BATCH", default=500)
+# A batch claimed by a worker that then died goes to another worker after this many seconds.
+ANALYTICS_CLAIM_IDLE_SECONDS = _env("float", "ANALYTICS_CLAIM_IDLE_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE.update(
     {
         # Move accepted beacons from the buffer into raw events and rollups (one drainer at a time).

@@ -2,10 +2,32 @@
    Shows a published widget in an iframe on Vouch's own origin, so the host page's CSS cannot
    break it and its text cannot touch the host page. No cookies, no storage, no fingerprinting;
    any error is swallowed: the widget must never break the page it sits on. It also sizes
-   embedded collection forms (<iframe data-vouch-form src="https://VOUCH/c/...">). */
+   embedded collection forms (<iframe data-vouch-form src="https://VOUCH/c/...">), and reports
+   conversions: vouch('convert', {value: 49, currency: 'EUR', id: 'order-123'}) (queue it before
+   this script loads with window.vouch = window.vouch || function () { (vouch.q = vouch.q || []).push(arguments); }),
+   or <script ... data-widget="ID" data-vouch-convert='{"value":49,"currency":"EUR","id":"order-123"}'>,
+   which reports and shows nothing. docs/analytics.md. */
 (function (w, d) {
   "use strict";
   var frames = [], me = d.currentScript, origin = me ? new URL(me.src, location.href).origin : "";
+  var bot = navigator.webdriver, first = null, done = {};
+  function post(f, path, events) {
+    // A CORS request, so the browser names this page's origin even under a no-referrer policy.
+    return fetch(f.origin + "/widgets/" + encodeURIComponent(f.id) + "/" + path, { method: "POST", keepalive: true,
+      credentials: "omit", headers: { "Content-Type": "text/plain" }, body: events ? JSON.stringify({ e: events }) : "" });
+  }
+  function rid() {
+    var a = crypto.getRandomValues(new Uint32Array(3));
+    return a[0].toString(36) + a[1].toString(36) + a[2].toString(36) + "0000";
+  }
+  function convert(o) {
+    // One conversion per order id on this page; Vouch counts an order id once however often it is sent.
+    o = o || {};
+    var id = o.id == null ? "" : String(o.id);
+    if (bot || !first || (id && done[id])) return;
+    if (id) done[id] = 1;
+    post(first, "events", [[rid(), "convert", "", o.value == null ? null : +o.value, o.currency || "", id]])["catch"](function () {});
+  }
   function important(el, styles) {
     // Inline !important beats any host stylesheet, even one with !important rules.
     for (var key in styles) el.style.setProperty(key, styles[key], "important");
@@ -75,7 +97,20 @@
       if (p.jsonld && /^[0-9a-f]+\.json$/.test(p.data)) {
         fetch(dir + p.data, { credentials: "omit" }).then(function (r) { return r.json(); }).then(jsonld)["catch"](function () {});
       }
-      function show() { f.el.src = dir + p.doc + (p.theme === "auto" && dark(f.el) ? "#dark" : ""); }
+      function show(seed) {
+        // The document learns the host page's origin (for its beacons) and this visitor's seed from the hash.
+        f.el.src = dir + p.doc + "#o=" + encodeURIComponent(location.origin) + (seed ? "&s=" + seed : "") +
+          (p.theme === "auto" && dark(f.el) ? "&dark" : "");
+      }
+      if (p.holdout && !bot) {
+        // A holdout: the loader's one request asks whether this visitor is in the control group.
+        var ask = show;
+        show = function () {
+          post(f, "hello").then(function (r) { return r.json(); }).then(function (a) {
+            if (a.h) important(f.el, { display: "none" }); else ask(a.s);
+          })["catch"](function () { ask(); });
+        };
+      }
       if (p.layout === "toast") {
         important(f.el, {
           position: "fixed", left: "16px", bottom: "16px", width: "min(380px, calc(100vw - 32px))",
@@ -91,23 +126,20 @@
       seen.observe(f.el);
     })["catch"](function () {});
   }
-  var arrived = false;
-  function arrive(f) {
-    // A reviewer's share link: only the code visible in the address is sent, once per page.
-    var code = (/[?&]vouch_ref=([\w-]{4,40})(?:&|$)/.exec(location.search) || [])[1];
-    if (arrived || !code) return;
-    arrived = true;
-    fetch(f.origin + "/widgets/" + encodeURIComponent(f.id) + "/events", { method: "POST", keepalive: true,
-      credentials: "omit", headers: { "Content-Type": "text/plain" },
-      body: JSON.stringify({ e: [["a" + Math.random().toString(36).slice(2, 12) + Date.now().toString(36), "arrive", code]] })
-    })["catch"](function () {});
-  }
   function setup(script) {
     if (script.getAttribute("data-vouch-ready")) return;
     script.setAttribute("data-vouch-ready", "1");
     var id = script.getAttribute("data-widget") || "";
     if (!/^[\w-]{4,40}$/.test(id)) return;
     var el = d.createElement("iframe"), f = { el: el, id: id, origin: new URL(script.src, location.href).origin };
+    if (!first) {
+      first = f;
+      // Arrived through a reviewer's share link (the code is in the address the visitor sees).
+      var ref = /[?&]vouch_ref=([\w-]{4,40})/.exec(location.search);
+      if (ref && !bot) post(f, "events", [[rid(), "arrive", ref[1]]])["catch"](function () {});
+    }
+    var order = script.getAttribute("data-vouch-convert");
+    if (order !== null) return convert(JSON.parse(order || "{}"));
     el.title = "Customer testimonials";
     el.setAttribute("scrolling", "no");
     el.setAttribute("referrerpolicy", "no-referrer");
@@ -122,12 +154,14 @@
     parent.insertBefore(el, script.parentNode === parent ? script.nextSibling : null);
     frames.push(f);
     load(f);
-    arrive(f);
   }
   function run() {
     try {
       var scripts = d.querySelectorAll("script[data-widget]");
       for (var i = 0; i < scripts.length; i++) setup(scripts[i]);
+      var queued = (w.vouch && w.vouch.q) || [];
+      w.vouch = function (command, options) { try { if (command === "convert") convert(options); } catch (e) {} };
+      for (var q = 0; q < queued.length; q++) w.vouch.apply(null, queued[q]);
     } catch (e) { /* never break the host page */ }
   }
   w.addEventListener("message", function (event) { try { onMessage(event); } catch (e) {} });

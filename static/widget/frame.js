@@ -1,6 +1,7 @@
 /* Runs inside a Vouch widget document (its own origin): tells the host page its height, plays
    videos only when asked, clamps long text behind "Read more", matches a dark host page, drives
-   the carousel and the toast. No cookies, no storage. */
+   the carousel and the toast, and counts what visitors see and do (batched beacons, below).
+   No cookies, no storage. */
 /* order:start. The "Best performing (auto)" order (testimonials/influence/sampler.py, ported
    faithfully and held to it by tests/influence/test_sampler_js.py): each page view draws one sample
    per card from the Beta posterior the publish wrote into it (data-a, data-b) and orders by it.
@@ -83,7 +84,8 @@ if (typeof document !== "undefined") vouchOrder.apply(document, Math.random);
   var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   root.classList.add("js");
   // "Match the host page": embed.js looked at the page around the widget and says so in the hash.
-  if (root.classList.contains("auto") && location.hash === "#dark") root.classList.add("dark");
+  // The hash also names the host page's origin (o=), for the analytics beacons.
+  if (root.classList.contains("auto") && /(^#|&)dark(&|$)/.test(location.hash)) root.classList.add("dark");
 
   function tell(message) {
     // Only sizes and "close" go out; the host page checks our origin before believing them.
@@ -229,5 +231,84 @@ if (typeof document !== "undefined") vouchOrder.apply(document, Math.random);
     rotator(notes, function (index) {
       for (var j = 0; j < notes.length; j++) notes[j].hidden = j !== index;
     }, 8000);
+  }
+  /* Analytics (docs/analytics.md): events are queued and sent in batches as text/plain POSTs with
+     keepalive, every few seconds while some wait and when the page is hidden or left. Each event has an
+     id (random per page view, then a counter) so a batch sent twice counts once. Nothing is stored in
+     the browser, automated browsers (navigator.webdriver) send nothing, and every error is swallowed. */
+  var host = /(^#|&)o=([^&]+)/.exec(location.hash);
+  if (framed && host && window.fetch && !navigator.webdriver) {
+    try { measure(decodeURIComponent(host[2])); } catch (e) { /* never break the widget */ }
+  }
+  function measure(origin) {
+    var queue = [], timer = null, n = 0, page = "", sent = {};
+    var bytes = window.crypto && crypto.getRandomValues ? crypto.getRandomValues(new Uint8Array(8)) : [];
+    for (var b = 0; b < 8; b++) page += ((bytes[b] === undefined ? Math.random() * 256 : bytes[b]) | 0).toString(16);
+    function flush() {
+      clearTimeout(timer); timer = null;
+      while (queue.length) {
+        try {
+          fetch("events", { method: "POST", keepalive: true, credentials: "omit", referrerPolicy: "origin",
+            headers: { "Content-Type": "text/plain" }, body: JSON.stringify({ o: origin, e: queue.splice(0, 50) })
+          })["catch"](function () {});
+        } catch (e) { queue = []; }
+      }
+    }
+    function add(kind, ref, once) {
+      // `once`: this page view counts it at most once (a card viewed, a video quartile reached).
+      if (once) { if (sent[once]) return; sent[once] = 1; }
+      queue.push(ref ? [page + (n++).toString(36), kind, ref] : [page + (n++).toString(36), kind]);
+      if (!timer) timer = setTimeout(flush, 4000);
+    }
+    function card(el) { return el && el.closest ? el.closest("[data-t]") : null; }
+    d.addEventListener("visibilitychange", function () { if (d.visibilityState === "hidden") flush(); });
+    window.addEventListener("pagehide", flush);
+    if (!window.IntersectionObserver) return;
+    // Impression: some of the widget on screen. Viewed: at least half of a card on screen for 1 s, 2 s
+    // for a video card (the IAB/MRC viewability rule); a card leaving the screen earlier starts over.
+    new IntersectionObserver(function (entries, io) {
+      if (entries[0].isIntersecting) { add("imp", "", "imp"); io.disconnect(); }
+    }).observe(root);
+    var waiting = {};
+    var viewer = new IntersectionObserver(function (entries) {
+      for (var i = 0; i < entries.length; i++) {
+        var el = entries[i].target, t = el.getAttribute("data-t");
+        if (entries[i].intersectionRatio >= 0.5 && !waiting[t]) {
+          waiting[t] = setTimeout(function (el, t) {
+            add("view", t, "v" + t); viewer.unobserve(el);
+          }.bind(null, el, t), el.querySelector(".video") ? 2000 : 1000);
+        } else if (entries[i].intersectionRatio < 0.5 && waiting[t]) {
+          clearTimeout(waiting[t]); waiting[t] = 0;
+        }
+      }
+    }, { threshold: [0, 0.5] });
+    var cards = d.querySelectorAll("[data-t]");
+    for (var c = 0; c < cards.length; c++) viewer.observe(cards[c]);
+    // Media events do not bubble: listen while they go down (capture).
+    d.addEventListener("play", function (event) {
+      var el = card(event.target);
+      if (el) add("play", el.getAttribute("data-t"), "p" + el.getAttribute("data-t"));
+    }, true);
+    d.addEventListener("timeupdate", function (event) {
+      var v = event.target, el = card(v), t = el && el.getAttribute("data-t");
+      if (!t || !(v.duration > 0)) return;
+      var done = v.currentTime / v.duration;
+      if (done >= 0.25) add("q25", t, "a" + t);
+      if (done >= 0.5) add("q50", t, "b" + t);
+      if (done >= 0.75) add("q75", t, "c" + t);
+    }, true);
+    d.addEventListener("ended", function (event) {
+      var el = card(event.target);
+      if (el) add("done", el.getAttribute("data-t"), "d" + el.getAttribute("data-t"));
+    }, true);
+    d.addEventListener("click", function (event) {
+      var target = event.target, el = card(target), t = el && el.getAttribute("data-t");
+      if (!target.closest) return;
+      var link = target.closest("a[href]");
+      if (t && target.closest(".author a")) add("c_author", t);
+      else if (t && target.closest("button.more") && el.classList.contains("open")) add("c_more", t);
+      else if (t && target.closest(".share, [data-share]")) add("c_share", t);
+      else if (link && link.origin === location.origin && link.pathname.indexOf("/w/") === 0) add("c_wall");
+    });
   }
 })();

@@ -3,14 +3,14 @@
 Two implementations behind one interface (`append`, `claim`, `ack`), chosen by ANALYTICS_BUFFER_URL:
 
 - `RedisStreamBuffer` (production): XADD to a stream, read through a consumer group. An entry read by a
-  worker that is then killed stays pending and is claimed again after CLAIM_IDLE_SECONDS; it is removed
+  worker that is then killed stays pending and is claimed again after ANALYTICS_CLAIM_IDLE_SECONDS; it is removed
   (XACK + XDEL) only after the worker's transaction committed. Durability across a restart of Redis
   itself is Redis's: with `appendonly yes` and `appendfsync always` an entry Redis answered for is on
   disk before the endpoint answers 204; with `everysec` a power loss can lose up to a second
   (docs/analytics.md).
 - `SpoolBuffer` (the embedded default, one host): each beacon is a file written under a temporary
   name, fsync'd and renamed into place, so a 204 means it is on disk. A worker claims files by renaming
-  them into its own claim folder; files of a claim older than CLAIM_IDLE_SECONDS (a killed worker) go
+  them into its own claim folder; files of a claim older than ANALYTICS_CLAIM_IDLE_SECONDS (a killed worker) go
   back to the queue.
 
 Either way an entry may be handed out twice (a worker killed after commit, before ack): ingest is
@@ -31,7 +31,11 @@ from django.conf import settings
 
 STREAM = "vouch:analytics:beacons"
 GROUP = "ingest"
-CLAIM_IDLE_SECONDS = 60
+
+
+def claim_idle_seconds() -> float:
+    """How long a claimed entry waits before another worker may take it (its worker presumed dead)."""
+    return settings.ANALYTICS_CLAIM_IDLE_SECONDS
 
 
 class BufferUnavailable(Exception):
@@ -81,7 +85,7 @@ class RedisStreamBuffer:
         """Entries abandoned by a dead worker first, then new ones."""
         self._ensure_group()
         _, stale, *_ = self.client.xautoclaim(
-            self.stream, GROUP, consumer, min_idle_time=CLAIM_IDLE_SECONDS * 1000, start_id="0-0", count=count
+            self.stream, GROUP, consumer, min_idle_time=int(claim_idle_seconds() * 1000), start_id="0-0", count=count
         )
         entries = [Entry(_text(eid), fields[b"d"]) for eid, fields in stale if fields]
         if len(entries) < count:
@@ -169,7 +173,7 @@ class SpoolBuffer:
                 pass
 
     def _release_stale(self) -> None:
-        limit = time.time() - CLAIM_IDLE_SECONDS
+        limit = time.time() - claim_idle_seconds()
         for claim in self.claims.iterdir():
             try:
                 if claim.stat().st_mtime > limit:

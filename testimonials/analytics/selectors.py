@@ -28,6 +28,11 @@ _facts: OrderedDict[str, tuple[float, WidgetFacts | None]] = OrderedDict()
 _lock = threading.Lock()
 
 
+def widget_holdout_percent(widget_id: int) -> int:
+    """The share of visitors held out of a widget (0: no holdout)."""
+    return WidgetHoldout.objects.filter(widget_id=widget_id).values_list("percent", flat=True).first() or 0
+
+
 def widget_facts_load(public_id: str) -> WidgetFacts | None:
     widget = Widget.objects.select_related("brand").filter(public_id=public_id).first()
     if widget is None:

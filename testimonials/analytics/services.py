@@ -39,8 +39,12 @@ from testimonials.analytics.models import (
     HoldoutAssignment,
     ReferralArrival,
     VisitorSalt,
+    WidgetHoldout,
 )
-from testimonials.models import Testimonial
+from testimonials.errors import PermissionDenied
+from testimonials.lifecycle.events import record
+from testimonials.models import EventType, Testimonial
+from testimonials.selectors import user_can_edit_brand
 
 log = logging.getLogger(__name__)
 
@@ -573,3 +577,28 @@ def analytics_housekeeping(*, now: dt.datetime | None = None) -> dict:
     now = now or timezone.now()
     made = partitions.ensure_for(now)
     return {"salts_deleted": salts_rotate(now=now), "partitions_made": made, "purged": events_purge(now=now)}
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@transaction.atomic
+def widget_holdout_set(*, widget, percent: int, actor) -> WidgetHoldout:
+    """Hold `percent` of a widget's visitors out (0 turns it off). Recorded as a widget change, so the
+    widget republishes with the new share in its pointer (the loader reads it there)."""
+    if not user_can_edit_brand(actor, widget.brand):
+        raise PermissionDenied("Only the brand's owners and editors can change its widgets.")
+    holdout = WidgetHoldout.objects.filter(widget=widget).first() or WidgetHoldout(widget=widget)
+    before = holdout.percent if holdout.pk else 0
+    holdout.percent = percent
+    holdout.changed_at = timezone.now()
+    holdout.full_clean()
+    holdout.save()
+    if before != percent:
+        record(
+            event=EventType.WIDGET_CHANGE,
+            widget=widget,
+            actor=actor,
+            note=f"Holdout set to {percent}% of visitors." if percent else "Holdout turned off.",
+        )
+    return holdout

@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from testimonials import queue
+from testimonials.analytics.selectors import widget_holdout_percent
 from testimonials.errors import PermissionDenied
 from testimonials.lifecycle.events import record
 from testimonials.models import EventType, Testimonial, Widget, WidgetBlockedOrigin
@@ -103,9 +104,10 @@ def widget_publish(*, widget_id: int) -> str:
             frame_ancestors=ancestors,
             erased_ids=shown_before - still_there,
             pages=rendered.pages,
-            # The embed snippet reads these: the theme to match the host page, and the allowed sites,
-            # to tell the brand when it was pasted somewhere else (public already, in the CSP header).
-            pointer_extra={"theme": widget.theme, "allow": sites},
+            # The embed snippet reads these: the theme to match the host page, the allowed sites, to
+            # tell the brand when it was pasted somewhere else (public already, in the CSP header), and
+            # the holdout share (analytics: the loader then asks whether this visitor is held out).
+            pointer_extra={"theme": widget.theme, "allow": sites, "holdout": widget_holdout_percent(widget.id)},
         )
         Widget.objects.filter(id=widget.id).update(published_version=version, published_at=started)
     return version

@@ -31,9 +31,10 @@ _PUBLIC_ID = re.compile(r"^[\w-]{4,40}$")
 
 # The document's own rules; frame-ancestors is added per widget. Scripts only from Vouch's
 # origin (frame.js): testimonial text can never run as script even if markup slipped through.
+# connect-src 'self': frame.js's analytics beacons go to Vouch's own origin only.
 DOCUMENT_CSP = (
     "default-src 'none'; img-src 'self' https: data:; media-src 'self' https:; style-src 'unsafe-inline'; "
-    "script-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}"
+    "connect-src 'self'; script-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}"
 )
 POINTER_MAX_AGE = 5  # seconds: how long a visitor may see the previous version after a publish
 IMMUTABLE = "public, max-age=31536000, immutable"

@@ -1,0 +1,45 @@
+"""Drain the analytics buffer continuously: production's ingest worker (docs/analytics.md).
+
+Beat's analytics_drain_task does the same every few seconds (the embedded default); under real
+traffic run this as its own service, one or more processes: entries are claimed per process and
+ingest is idempotent, so they never double-count. SIGTERM stops it between batches; kill -9 loses
+nothing (the claimed entries are handed out again after ANALYTICS_CLAIM_IDLE_SECONDS).
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from testimonials.analytics import services
+
+
+class Command(BaseCommand):
+    help = "Move accepted analytics beacons from the buffer into raw events and rollups, continuously."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="Drain what is there, then stop.")
+        parser.add_argument("--idle", type=float, default=0.5, help="Seconds to wait when the buffer is empty.")
+
+    def handle(self, *args, once: bool, idle: float, **options):
+        stopping = False
+
+        def stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        while not stopping:
+            close_old_connections()
+            result = services.analytics_drain(max_rounds=20)
+            if result.beacons:
+                self.stdout.write(f"ingested {result.added} events from {result.beacons} beacons", ending="\n")
+                self.stdout.flush()
+            if once and not result.beacons:
+                return
+            if not result.beacons:
+                time.sleep(idle)
