@@ -116,10 +116,26 @@ def _delete_other_versions(public_id: str, *, keep: str | None) -> None:
             default_storage.delete(path)
 
 
-def share_image_brand_refresh(*, brand_id: int) -> int:
-    """The brand's look changed: bring every published testimonial's image up to date. Returns how many changed."""
-    ids = Testimonial.objects.filter(brand_id=brand_id).published().values_list("id", "public_id")
-    return sum(share_image_sync(testimonial_id=tid, public_id=pid) == "rendered" for tid, pid in ids)
+# A brand's new look redraws its images this many at a time, one task each (a task stays well inside
+# its time limit however many testimonials the brand has; docs/benchmarks.md has the rate).
+BRAND_REFRESH_CHUNK = 200
+
+
+def share_image_brand_refresh(*, brand_id: int, after_id: int = 0) -> int | None:
+    """The brand's look changed: bring the next BRAND_REFRESH_CHUNK published testimonials' images (by id,
+    after `after_id`) up to date. Returns the last id handled when more may follow, else None.
+
+    Idempotent: an image already matching is left alone, so a repeated chunk costs reads only.
+    """
+    rows = list(
+        Testimonial.objects.filter(brand_id=brand_id, id__gt=after_id)
+        .published()
+        .order_by("id")
+        .values_list("id", "public_id")[:BRAND_REFRESH_CHUNK]
+    )
+    for tid, pid in rows:
+        share_image_sync(testimonial_id=tid, public_id=pid)
+    return rows[-1][0] if len(rows) == BRAND_REFRESH_CHUNK else None
 
 
 # --------------------------------------------------------------------------- the auto order

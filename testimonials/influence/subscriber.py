@@ -9,7 +9,9 @@ It also gives the widget renderer the auto order's posteriors (widgets never imp
 
 from __future__ import annotations
 
-from testimonials.influence.services import share_image_brand_refresh, share_image_sync, widget_posteriors
+from testimonials import queue
+from testimonials.influence.services import share_image_sync, widget_posteriors
+from testimonials.influence.tasks import share_image_brand_refresh_task
 from testimonials.lifecycle.models import TESTIMONIAL_EVENTS, EventType, OutboxEntry
 from testimonials.lifecycle.subscribers import subscribe
 from testimonials.widgets.render import register_posterior_source
@@ -21,7 +23,8 @@ def influence_follows_lifecycle(entries: list[OutboxEntry]) -> None:
     seen = set()
     for entry in entries:
         if entry.event == EventType.BRAND_CHANGE:
-            share_image_brand_refresh(brand_id=entry.brand_id)
+            # Possibly thousands of images: a task of its own, a chunk at a time, after this commits.
+            queue.send_on_commit(share_image_brand_refresh_task, entry.brand_id)
             continue
         key = (entry.testimonial_id, entry.public_id)
         if key in seen:

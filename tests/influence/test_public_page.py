@@ -139,3 +139,21 @@ def test_it_renders_the_image_when_approved_and_again_when_edited(
     second = ShareImage.objects.get(testimonial=pending)
     assert second.digest != first.digest
     assert default_storage.exists(second.path) and not default_storage.exists(first.path)
+
+
+def test_it_redraws_a_brands_images_in_chunks_when_its_look_changes(brand_a, alice, fake_broker, monkeypatch):
+    from testimonials.influence import services
+    from testimonials.influence.tasks import share_image_brand_refresh_task
+
+    monkeypatch.setattr(services, "BRAND_REFRESH_CHUNK", 2)
+    items = TestimonialFactory.create_batch(3, brand=brand_a)
+    for item in items:
+        share_image_sync(testimonial_id=item.id, public_id=item.public_id)
+    before = {i.testimonial_id: i.digest for i in ShareImage.objects.all()}
+    brand_a.accent_color = "#ff0000"
+    brand_a.save()
+    last = share_image_brand_refresh_task(brand_a.id)
+    assert last == items[1].id and fake_broker.sent["share_image_brand_refresh_task"] == [brand_a.id]
+    assert share_image_brand_refresh_task(brand_a.id, last) is None
+    after = {i.testimonial_id: i.digest for i in ShareImage.objects.all()}
+    assert set(after) == set(before) and all(after[k] != before[k] for k in after)
