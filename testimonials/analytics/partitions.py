@@ -69,7 +69,8 @@ def ensure(day: dt.date) -> bool:
             [day, nxt],
         )
         cursor.execute(f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES FROM (%s) TO (%s)", [day, nxt])
-        cursor.execute(f"INSERT INTO {table} SELECT * FROM moving")  # noqa: S608 - our table names; values are parameters
+        cursor.execute(f"INSERT INTO {table} SELECT * FROM moving")  # noqa: S608 - our table names
+        cursor.execute("DROP TABLE moving")  # now, not at commit: an enclosing transaction may make more
     return True
 
 
