@@ -66,9 +66,10 @@ var vouchOrder = (function () {
       for (var k = 0; k < keys.length; k++) {
         var card = byKey[keys[k]];
         list.insertBefore(card, anchor);
-        // Beyond what the widget shows, cards leave the document (a carousel counts its slides).
-        if (list.hasAttribute("data-one")) card.hidden = k > 0;
-        else if (k >= show) list.removeChild(card);
+        // Beyond what the widget shows, cards leave the document (a carousel counts its slides); a
+        // single card or a toast shows the first and keeps the next ones for its rotation.
+        if (k >= show) list.removeChild(card);
+        else if (list.hasAttribute("data-one")) card.hidden = k > 0;
       }
     }
   }

@@ -75,3 +75,26 @@ def test_it_orders_the_cards_by_the_published_posteriors_without_asking_vouch(pa
     fixed_requests = {_kind(url, live_server.url) for url in requests}
     assert fixed_requests - CACHEABLE - BEACONS == auto_requests - CACHEABLE - BEACONS
     assert frame.evaluate("() => document.querySelectorAll('[data-a]').length") == 0
+
+
+@pytest.mark.parametrize("layout", [Widget.Layout.CARD, Widget.Layout.CAROUSEL, Widget.Layout.TOAST])
+def test_it_draws_the_auto_order_in_every_layout_that_shows_cards(page, host, live_server, brand_a, layout):  # noqa: F811
+    brand_a.allowed_domains = [host.origin]
+    brand_a.save()
+    widget = WidgetFactory(brand=brand_a, layout=layout, order=Widget.Order.AUTO, max_items=2)
+    for n in range(5):
+        TestimonialFactory(brand=brand_a, author_name=f"Person {n}", text=f"Card {n} says good things.")
+    _iframe, frame = _embed(page, host, live_server, widget)
+    if layout == Widget.Layout.CARD:
+        # One card shows, the one the draw put first; the rest of the pool stays hidden.
+        frame.wait_for_function(
+            "() => [...document.querySelectorAll('.one > .card')].filter(c => c.offsetParent).length === 1"
+        )
+    elif layout == Widget.Layout.CAROUSEL:
+        frame.wait_for_function("() => document.querySelectorAll('.track > .slide').length === 2")
+        assert frame.evaluate("() => document.querySelector('.slide.on') !== null")
+    else:
+        assert (
+            frame.evaluate("() => [...document.querySelectorAll('.toast > .item')].filter(i => !i.hidden).length") == 1
+        )
+        assert frame.get_by_role("button", name="Dismiss").is_visible()
