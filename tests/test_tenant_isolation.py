@@ -80,6 +80,10 @@ PUBLIC_URLS: dict[str, str] = {
     # tests/influence/test_public_page.py: approved only, 404 otherwise, no email or referral code of others.
     "testimonial-public": "one approved testimonial's shareable page, what its reviewer shares",
     "widget-blocked": "the embed snippet's report from a site not allowed: records the site, reveals nothing",
+    # Analytics beacons (tests/analytics/test_beacon_endpoint.py: refused from sites outside the widget's
+    # allowed sites, answer nothing but a status, or the visitor's own holdout arm and seed):
+    "analytics-events": "a batch of events from a widget's document or its allowed host page; answers 204",
+    "analytics-hello": "the loader's holdout question for a widget on an allowed site: this visitor's arm only",
     "home": "the landing page of an installation: links only, no brand data",
     # The API's description (tests/api/test_schema.py): generated from the views, no data.
     "api-schema": "the OpenAPI 3 schema of the API, no data",

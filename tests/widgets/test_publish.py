@@ -42,6 +42,7 @@ def test_it_writes_the_document_and_data_under_content_hashed_names_and_a_pointe
         "pages": 1,  # the hosted page, /w/<id>/
         "theme": "light",
         "allow": ["https://shop-a.example.com"],  # the snippet tells the brand when a site is not among them
+        "holdout": 0,  # analytics: no visitor is held out, so the loader asks nothing before showing it
     }
     assert "Lovely beans." in files.read(f"widgets/{widget.public_id}/{version}.html").decode()
     data = json.loads(files.read(f"widgets/{widget.public_id}/{version}.json"))
