@@ -327,6 +327,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "testimonials.invitations.tasks.invitations_tick_task",
         "schedule": _env("float", "VOUCH_INVITE_EVERY_SECONDS", default=60.0),
     },
+    # "Best performing (auto)" widgets: republish those whose rollups moved, so the published
+    # posteriors follow the data (a debounced refresh: at most once per period per widget).
+    "influence-auto-refresh": {
+        "task": "testimonials.influence.tasks.auto_widgets_refresh_task",
+        "schedule": _env("float", "VOUCH_AUTO_ORDER_REFRESH_SECONDS", default=300.0),
+    },
 }
 
 # --------------------------------------------------------------------------- analytics (docs/analytics.md)

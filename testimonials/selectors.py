@@ -137,6 +137,12 @@ def testimonial_referral_code_exists(*, code: str, form: CollectionForm) -> bool
     return Testimonial.objects.filter(referral_code=code, form=form).exists()
 
 
+def testimonial_public_id_for_referral(*, code: str, form: CollectionForm) -> str | None:
+    """The public id of the published testimonial with this referral code (its public page exists), if any."""
+    found = Testimonial.objects.filter(referral_code=code, form=form).published()
+    return found.values_list("public_id", flat=True).first()
+
+
 def collection_form_list_for_brand(*, brand: Brand) -> QuerySet[CollectionForm]:
     return CollectionForm.objects.filter(brand=brand).select_related("brand").prefetch_related("questions")
 

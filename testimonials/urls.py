@@ -5,6 +5,7 @@ from django.urls import include, path
 from testimonials.analytics import views as analytics
 from testimonials.collection import upload_views
 from testimonials.collection import views as collect
+from testimonials.influence import views as influence
 from testimonials.widgets import views as widgets
 
 urlpatterns: list = [
@@ -28,6 +29,8 @@ urlpatterns: list = [
     path("widgets/<str:public_id>/hello", analytics.beacon_hello, name="analytics-hello"),
     path("widgets/<str:public_id>/<str:name>", widgets.widget_file, name="widget-file"),
     path("w/<str:public_id>/", widgets.widget_wall, name="widget-wall"),
+    # A testimonial's public page (what a reviewer shares), with its social preview tags.
+    path("t/<str:public_id>/", influence.testimonial_public, name="testimonial-public"),
     # Invitations (public): the invitation link and one-click unsubscribe.
     path("", include("testimonials.invitations.urls")),
 ]

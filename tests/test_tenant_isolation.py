@@ -77,6 +77,8 @@ PUBLIC_URLS: dict[str, str] = {
     "widget-embed": "the embed snippet, a static script with no data",
     "widget-file": "published widget files: only what the brand chose to show on its own site",
     "widget-wall": "the hosted wall page a brand shares: approved testimonials only",
+    # tests/influence/test_public_page.py: approved only, 404 otherwise, no email or referral code of others.
+    "testimonial-public": "one approved testimonial's shareable page, what its reviewer shares",
     "widget-blocked": "the embed snippet's report from a site not allowed: records the site, reveals nothing",
     # Analytics beacons (tests/analytics/test_beacon_endpoint.py: refused from sites outside the widget's
     # allowed sites, answer nothing but a status, or the visitor's own holdout arm and seed):
@@ -128,6 +130,7 @@ CASES: list[TenantCase] = [
         data={"reason": "Spam"},
     ),
     TenantCase("api-rating-summary", lambda w: reverse("api-rating-summary") + "?brand=brand-a"),
+    TenantCase("api-influence-reviewers", lambda w: reverse("api-influence-reviewers") + "?brand=brand-a"),
     TenantCase(
         "api-testimonial-feature",
         lambda w: reverse("api-testimonial-feature", args=[w.testimonial.public_id]),

@@ -2,6 +2,81 @@
    videos only when asked, clamps long text behind "Read more", matches a dark host page, drives
    the carousel and the toast, and counts what visitors see and do (batched beacons, below).
    No cookies, no storage. */
+/* order:start. The "Best performing (auto)" order (testimonials/influence/sampler.py, ported
+   faithfully and held to it by tests/influence/test_sampler_js.py): each page view draws one sample
+   per card from the Beta posterior the publish wrote into it (data-a, data-b) and orders by it.
+   Pinned cards (data-pin) stay first; an exploration share puts a random card first; nothing is
+   dropped. No request, no cookie, no storage: a fresh draw per view. */
+var vouchOrder = (function () {
+  "use strict";
+  function normal(rng) {
+    var u = 0, v = 0;
+    while (u === 0) u = rng();
+    v = rng();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+  function gamma(shape, rng) {
+    // Marsaglia and Tsang; a shape below 1 is boosted by U^(1/shape).
+    if (shape < 1) return gamma(shape + 1, rng) * Math.pow(rng() || 1e-12, 1 / shape);
+    var d = shape - 1 / 3, c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      var x = normal(rng), v = 1 + c * x;
+      if (v <= 0) continue;
+      v = v * v * v;
+      var u = rng();
+      if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+    }
+  }
+  function beta(a, b, rng) {
+    // A malformed parameter would never leave the rejection loop: treat it as knowing nothing.
+    if (!(a > 0 && b > 0 && a < 1e9 && b < 1e9)) { a = 1; b = 1; }
+    var x = gamma(a, rng), y = gamma(b, rng);
+    return x + y > 0 ? x / (x + y) : 0.5;
+  }
+  // items: [{key, a, b}]; returns the keys in display order (every key once).
+  function order(items, pinned, exploration, rng) {
+    var pin = {}, head = [], rest = [], i;
+    for (i = 0; i < pinned.length; i++) pin[pinned[i]] = true;
+    for (i = 0; i < pinned.length; i++) {
+      for (var j = 0; j < items.length; j++) if (items[j].key === pinned[i]) { head.push(pinned[i]); break; }
+    }
+    for (i = 0; i < items.length; i++) {
+      if (!pin[items[i].key]) rest.push({ key: items[i].key, draw: beta(items[i].a, items[i].b, rng), index: i });
+    }
+    rest.sort(function (x, y) { return y.draw - x.draw || x.index - y.index; });
+    var tail = rest.map(function (r) { return r.key; });
+    if (tail.length && rng() < exploration) tail.unshift(tail.splice(Math.floor(rng() * tail.length) % tail.length, 1)[0]);
+    return head.concat(tail);
+  }
+  function apply(doc, rng) {
+    var lists = doc.querySelectorAll("[data-auto]");
+    for (var l = 0; l < lists.length; l++) {
+      var list = lists[l], cards = [], byKey = {}, pinned = [], anchor = null, c;
+      for (c = list.firstElementChild; c; c = c.nextElementSibling) {
+        if (!c.hasAttribute("data-a")) continue;
+        anchor = c.nextElementSibling;
+        var key = c.getAttribute("data-key");
+        byKey[key] = c;
+        cards.push({ key: key, a: parseFloat(c.getAttribute("data-a")), b: parseFloat(c.getAttribute("data-b")) });
+        if (c.hasAttribute("data-pin")) pinned.push(key);
+      }
+      var keys = order(cards, pinned, parseFloat(list.getAttribute("data-explore")) || 0, rng);
+      var show = parseInt(list.getAttribute("data-show"), 10) || keys.length;
+      // Moving the nodes keeps the chrome after the cards (a toast's close button) where it was.
+      for (var k = 0; k < keys.length; k++) {
+        var card = byKey[keys[k]];
+        list.insertBefore(card, anchor);
+        // Beyond what the widget shows, cards leave the document (a carousel counts its slides); a
+        // single card or a toast shows the first and keeps the next ones for its rotation.
+        if (k >= show) list.removeChild(card);
+        else if (list.hasAttribute("data-one")) card.hidden = k > 0;
+      }
+    }
+  }
+  return { beta: beta, order: order, apply: apply };
+})();
+if (typeof document !== "undefined") vouchOrder.apply(document, Math.random);
+/* order:end */
 (function () {
   "use strict";
   var d = document, root = d.getElementById("vouch"), id = d.documentElement.getAttribute("data-widget");

@@ -9,3 +9,4 @@ from testimonials.webhooks import admin as webhooks_admin  # noqa: F401
 
 from testimonials.imports import admin as imports_admin  # noqa: F401  # isort: skip
 from testimonials.analytics import admin as analytics_admin  # noqa: F401  # isort: skip
+from testimonials.influence import admin_views as influence_admin  # noqa: F401  # isort: skip

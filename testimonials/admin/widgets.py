@@ -85,7 +85,7 @@ class WidgetForm(ScopedModelForm):
         fields = [
             "brand", "name", "layout", "theme", "accent_color", "corner_radius", "language", "selection",
             "min_rating", "filter_featured", "filter_tags", "filter_form", "filter_has_video", "filter_language",
-            "filter_topic", "max_items", "order", "allowed_domains", "schema_kind", "schema_item_name",
+            "filter_topic", "max_items", "order", "auto_goal", "allowed_domains", "schema_kind", "schema_item_name",
         ]  # fmt: skip
         widgets = {
             "layout": forms.RadioSelect(attrs={"class": "vouch-choices"}),
@@ -187,7 +187,7 @@ class WidgetAdmin(BrandScopedAdmin):
                     "filter_form",
                     "filter_language",
                     "filter_topic",
-                    ("max_items", "order"),
+                    ("max_items", "order", "auto_goal"),
                 ]
             },
         ),

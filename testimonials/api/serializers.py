@@ -347,7 +347,7 @@ class WidgetOutput(serializers.ModelSerializer):
     class Meta:
         model = Widget
         fields = [
-            "id", "brand", "name", "layout", "selection", "order", "max_items", "theme", "accent_color",
+            "id", "brand", "name", "layout", "selection", "order", "auto_goal", "max_items", "theme", "accent_color",
             "corner_radius", "filter_form", "filter_tags", "filter_has_video", "filter_language", "filter_topic",
             "filter_featured", "allowed_domains", "schema_kind", "schema_item_name", "published_version",
             "published_at", "publish_requested_at", "embed", "wall_url", "created_at", "updated_at",

@@ -6,6 +6,7 @@ from django.urls import path, register_converter
 from testimonials.analytics import api as influence
 from testimonials.api import views
 from testimonials.api.schema import PublicIdConverter
+from testimonials.influence.api import ReviewerInfluenceApi
 from testimonials.invitations.api import InvitationCreateApi
 
 # A public id in a path is what new_public_id() makes: anything else is no route (404), never a query.
@@ -41,4 +42,5 @@ urlpatterns = [
         influence.InfluenceTestimonialDetailApi.as_view(),
         name="api-influence-testimonial-detail",
     ),
+    path("influence/reviewers/", ReviewerInfluenceApi.as_view(), name="api-influence-reviewers"),
 ]

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -42,6 +43,7 @@ from testimonials.moderation import flags as flag_codes
 from testimonials.security import frame_ancestors, page_csp
 from testimonials.selectors import (
     collection_form_get_public,
+    testimonial_public_id_for_referral,
     testimonial_referral_code_exists,
     testimonial_referral_code_for_submission,
 )
@@ -390,11 +392,19 @@ def _thanks(request: HttpRequest, form: CollectionForm) -> HttpResponse:
     share = None
     code = request.GET.get("r", "")[:16]
     website = form.brand.website
-    if code and website and testimonial_referral_code_exists(code=code, form=form):
+    # Published already (an auto-approving brand): the testimonial's own page, whose preview shows the
+    # quote; else the brand's site. Either carries the code, which embed.js counts on the brand's site.
+    url = ""
+    public_id = testimonial_public_id_for_referral(code=code, form=form) if code else None
+    if public_id:
+        url = share_url(f"{settings.PUBLIC_URL}{reverse('testimonial-public', args=[public_id])}", code)
+    elif code and website and testimonial_referral_code_exists(code=code, form=form):
         url = share_url(website, code)
+    if url:
         text = _("I just left a testimonial for %(brand)s. Check them out:") % {"brand": form.brand.name}
         share = {
             "url": url,
+            "label": url.split("?")[0],
             "x": f"https://x.com/intent/post?text={quote(text)}&url={quote(url, safe='')}",
             "linkedin": f"https://www.linkedin.com/sharing/share-offsite/?url={quote(url, safe='')}",
             "facebook": f"https://www.facebook.com/sharer/sharer.php?u={quote(url, safe='')}",

@@ -36,6 +36,7 @@ from testimonials.widgets.models import WidgetBlockedOrigin  # isort: skip
 from testimonials.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # isort: skip
 from testimonials.imports.models import ReviewImport, ReviewImportRow  # isort: skip
 from testimonials.analytics import models as analytics_models  # noqa: F401  isort: skip
+from testimonials.influence import models as influence_models  # noqa: F401  isort: skip
 
 __all__ = [
     "HEX_COLOUR", "LANGUAGE_CHOICES", "NEEDS_HUMAN_STATES", "WIDGET_STATES", "ApiKey", "AuditEvent", "Brand",

@@ -36,6 +36,15 @@ class Widget(TimeStamped):
         NEWEST = "newest", "Newest first"
         FEATURED = "featured", "Featured first"
         MANUAL = "manual", "Pinned order"
+        # Thompson sampling per page view over the goal below (testimonials/influence): featured stay first.
+        AUTO = "auto", "Best performing (auto)"
+
+    class Goal(models.TextChoices):
+        """What "best performing" means for an auto-ordered widget: the action counted per real view."""
+
+        CLICK = "click", "Clicks (author link, read more, share)"
+        PLAY = "play", "Video plays"
+        CONVERSION = "conversion", "Conversions on your site"
 
     class SchemaKind(models.TextChoices):
         NONE = "", "No structured data"
@@ -63,6 +72,7 @@ class Widget(TimeStamped):
     )
     max_items = models.PositiveSmallIntegerField(default=12, validators=[MinValueValidator(1), MaxValueValidator(100)])
     order = models.CharField(max_length=10, choices=Order.choices, default=Order.FEATURED)
+    auto_goal = models.CharField("goal of the auto order", max_length=10, choices=Goal.choices, default=Goal.CONVERSION)
 
     theme = models.CharField(max_length=5, choices=Theme.choices, default=Theme.LIGHT)
     language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")

@@ -40,6 +40,22 @@ BADGE_LABELS = {
 HOSTED_PER_PAGE = 24
 HOSTED_MAX = 480
 RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur"})
+# "Best performing (auto)": the document carries a pool larger than the widget shows, so a brand's
+# whole catalogue gets tried; the widget document orders the pool per page view and shows `max_items`.
+AUTO_POOL_FACTOR = 3
+AUTO_POOL_MAX = 48
+# Who supplies the auto order's Beta posteriors: (widget, testimonials) -> ({testimonial id: (alpha,
+# beta)}, exploration share). testimonials/influence registers it; widgets never import influence.
+_posterior_sources: list = []
+
+
+def register_posterior_source(source) -> None:
+    if source not in _posterior_sources:
+        _posterior_sources.append(source)
+
+
+def auto_pool_size(widget: Widget) -> int:
+    return max(widget.max_items, min(AUTO_POOL_FACTOR * widget.max_items, AUTO_POOL_MAX))
 
 
 @dataclass(frozen=True)
@@ -169,11 +185,21 @@ def widget_data(widget: Widget, *, tag_ids: list[int] | None = None, hosted: lis
     widget displays: a minimum rating or any other selection never changes it (FTC 16 CFR 465).
     `hosted`, when given, receives every item of the hosted page (the same selection, up to HOSTED_MAX).
     """
+    auto = widget.order == Widget.Order.AUTO and bool(_posterior_sources)
+    shown = auto_pool_size(widget) if auto else widget.max_items
     selection = selectors.testimonial_list_for_widget(
-        widget=widget, limit=max(widget.max_items, HOSTED_MAX if hosted is not None else 0), tag_ids=tag_ids
+        widget=widget, limit=max(shown, HOSTED_MAX if hosted is not None else 0), tag_ids=tag_ids
     )
     everything = [item_data(item) for item in selection]
-    items = everything[: widget.max_items]
+    items = everything[:shown]
+    auto_settings = None
+    if auto:
+        params, exploration = _posterior_sources[0](widget, selection[:shown])
+        for item, testimonial in zip(items, selection, strict=False):
+            alpha, beta = params[testimonial.id]
+            # Featured testimonials stay pinned at the top; the rest are drawn per page view.
+            item.update(p=[alpha, beta], pin=testimonial.featured)
+        auto_settings = {"show": widget.max_items, "explore": exploration, "goal": widget.auto_goal}
     if hosted is not None:
         hosted.extend(everything)
     summary = selectors.rating_summary_for_brand(brand_id=widget.brand_id, form_id=widget.filter_form_id)
@@ -194,6 +220,7 @@ def widget_data(widget: Widget, *, tag_ids: list[int] | None = None, hosted: lis
             # The hosted page lists the selection whatever the layout: labelled when it is one.
             "selected": selected,
             "min_rating": widget.min_rating,
+            "auto": auto_settings,
             "brand": widget.brand.name,
             "logo": _absolute(logo.url) if logo else "",
             "wall": f"{settings.PUBLIC_URL}/w/{widget.public_id}/",
@@ -204,7 +231,7 @@ def widget_data(widget: Widget, *, tag_ids: list[int] | None = None, hosted: lis
         "summary": summary,
         "items": items,
     }
-    data["jsonld"] = jsonld_for_widget(widget, summary=summary, items=items)
+    data["jsonld"] = jsonld_for_widget(widget, summary=summary, items=items[: widget.max_items])
     return data
 
 
