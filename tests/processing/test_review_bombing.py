@@ -38,9 +38,7 @@ def _bomb(brand, form) -> list[Testimonial]:
     return held
 
 
-def test_it_keeps_five_held_keyboard_mash_one_star_reviews_out_of_the_public_rating(
-    rated, brand_a, alice, client
-):
+def test_it_keeps_five_held_keyboard_mash_one_star_reviews_out_of_the_public_rating(rated, brand_a, alice, client):
     _bomb(brand_a, rated)
     assert rating_summary_for_brand(brand_id=brand_a.id) == {"average": 4.8, "count": 5}
     widget = Widget.objects.create(
