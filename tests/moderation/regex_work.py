@@ -190,7 +190,7 @@ class Engine:
             count, j, g = 0, i, groups
             while count < high:
                 found = []
-                self._seq(item, 0, s, j, g, lambda e, gg: found.append((e, gg)) or True)
+                self._seq(item, 0, s, j, g, lambda e, gg, found=found: found.append((e, gg)) or True)
                 if not found or (found[0][0] == j and count >= low):
                     break
                 (j, g), count = found[0], count + 1
@@ -219,7 +219,7 @@ class Engine:
         start = 0
         while start <= len(s):
             ends = []
-            self._seq(tree, 0, s, start, {}, lambda j, g: ends.append(j) or True)
+            self._seq(tree, 0, s, start, {}, lambda j, g, ends=ends: ends.append(j) or True)
             start = ends[0] if ends and ends[0] > start else start + 1
         return self.steps
 
