@@ -9,6 +9,7 @@ Importing settings writes nothing to disk: the app creates the folders it needs 
 
 from __future__ import annotations
 
+from datetime import timedelta
 import re
 import secrets
 from pathlib import Path
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served from /static/: the docs page needs no CDN
     "testimonials",
+    "axes",  # brute-force protection on sign-in (README, Security)
 ]
 
 MIDDLEWARE = [
@@ -96,6 +98,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "testimonials.security.SecurityHeadersMiddleware",
+    # Last, as django-axes asks: answers a locked-out sign-in with its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -155,6 +159,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
+
+# Brute-force protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one account,
+# or from one address, sign-in is refused with a clear page for AXES_COOLOFF_MINUTES; a success
+# resets the count. The address is the one rate limits use (TRUSTED_PROXY_COUNT, below).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _env("int", "AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=_env("int", "AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account and per address
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "testimonials.collection.abuse.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # a lockout is logged once as a warning, not a line per attempt
 
 LANGUAGE_CODE = "en"
 # Customer pages (the collection form, its thank-you page) and widget chrome speak these; the form's
