@@ -9,9 +9,9 @@ Importing settings writes nothing to disk: the app creates the folders it needs 
 
 from __future__ import annotations
 
-from datetime import timedelta
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
