@@ -54,8 +54,9 @@ FLAGS: dict[str, FlagCode] = {
                  "#7c3aed"),
         FlagCode("phone", "Phone number", "a phone number, redacted from the public text; holds", Evidence.TEXT,
                  "#6d28d9"),
-        FlagCode("duplicate", "Duplicate", "near-identical to an earlier testimonial of this brand, or copied from elsewhere (never said where); holds",
-                 Evidence.REFERENCE, "#0f766e"),
+        FlagCode("duplicate", "Duplicate",
+                 "near-identical to an earlier testimonial of this brand, or copied from elsewhere (never said where); "
+                 "holds", Evidence.REFERENCE, "#0f766e"),
         FlagCode("rating_mismatch", "Rating and text disagree",
                  "4-5 stars with clearly negative text; holds, never rejects", Evidence.NONE, "#0369a1",
                  reads_rating=True),
