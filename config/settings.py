@@ -347,7 +347,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "testimonials.invitations.tasks.invitations_tick_task",
         "schedule": _env("float", "VOUCH_INVITE_EVERY_SECONDS", default=60.0),
     },
+    # Resumable uploads a customer started and never submitted (a closed tab, a retake) hold files
+    # nobody consented to keep: deleted once older than VOUCH_UPLOAD_SESSION_MAX_AGE. The worker
+    # running it must see UPLOAD_SESSION_DIR (the web servers' folder).
+    "clean-upload-sessions": {"task": "testimonials.collection.tasks.upload_sessions_clean_task", "schedule": 3600.0},
 }
+# Seconds an unfinished resumable upload is kept (a customer may pause a large video and resume).
+VOUCH_UPLOAD_SESSION_MAX_AGE = _env("int", "VOUCH_UPLOAD_SESSION_MAX_AGE", default=24 * 3600)
 
 # --------------------------------------------------------------------------- integrations
 # Outgoing HTTP (webhooks, media URLs of imports) refuses private, loopback, link-local and metadata
