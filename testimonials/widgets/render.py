@@ -44,6 +44,7 @@ class Rendered:
     document: str  # the HTML document shown in the iframe
     data: dict  # the public JSON data (summary, items, JSON-LD)
     pages: list[str] = field(default_factory=list)  # the hosted page, page by page (/w/<id>/?page=N)
+    shown: list[str] = field(default_factory=list)  # public ids of every testimonial shown, hosted pages included
 
 
 def safe_url(value: str) -> str:
@@ -280,4 +281,5 @@ def widget_render(widget: Widget, *, tag_ids: list[int] | None = None, with_page
         data = widget_data(widget, tag_ids=tag_ids, hosted=hosted)
         document = render_to_string("testimonials/widget/document.html", document_context(data))
         pages = hosted_pages(data, hosted) if hosted is not None else []
-    return Rendered(document=document, data=data, pages=pages)
+    shown = [item["id"] for item in (hosted if hosted is not None else data["items"])]
+    return Rendered(document=document, data=data, pages=pages, shown=shown)
