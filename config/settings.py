@@ -159,6 +159,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
+# Days a team invitation's link works (testimonials/members/).
+VOUCH_MEMBER_INVITE_DAYS = _env("int", "VOUCH_MEMBER_INVITE_DAYS", default=7)
 
 # Brute-force protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one account,
 # or from one address, sign-in is refused with a clear page for AXES_COOLOFF_MINUTES; a success

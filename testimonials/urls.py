@@ -26,4 +26,6 @@ urlpatterns: list = [
     path("w/<str:public_id>/", widgets.widget_wall, name="widget-wall"),
     # Invitations (public): the invitation link and one-click unsubscribe.
     path("", include("testimonials.invitations.urls")),
+    # Team invitations (the invited person's link): sign in or set a password, then accept.
+    path("", include("testimonials.members.urls")),
 ]

@@ -35,11 +35,13 @@ from testimonials.invitations import models as invitation_models  # noqa: F401  
 from testimonials.widgets.models import WidgetBlockedOrigin  # isort: skip
 from testimonials.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # isort: skip
 from testimonials.imports.models import ReviewImport, ReviewImportRow  # isort: skip
+from testimonials.members.models import MemberInvitation  # isort: skip
 
 __all__ = [
     "HEX_COLOUR", "LANGUAGE_CHOICES", "NEEDS_HUMAN_STATES", "WIDGET_STATES", "ApiKey", "AuditEvent", "Brand",
     "BrandTopic", "CollectionForm", "ContentFingerprint", "EventType", "FieldMode", "FormQuestion", "MediaAsset",
-    "Membership", "OutboxEntry", "OutboxReceipt", "QuestionKind", "ReviewImport", "ReviewImportRow", "Tag",
+    "MemberInvitation", "Membership", "OutboxEntry", "OutboxReceipt", "QuestionKind", "ReviewImport",
+    "ReviewImportRow", "Tag",
     "Testimonial", "TestimonialQuerySet", "TestimonialState", "TimeStamped", "TopicReread", "WebhookAttempt",
     "WebhookDelivery", "WebhookEndpoint", "Widget", "WidgetBlockedOrigin", "WidgetPick", "https_only",
     "new_public_id", "new_referral_code", "testimonial_flagged_expression", "valid_origins",
