@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served from /static/: the docs page needs no CDN
     "testimonials",
+    "axes",  # brute-force protection on sign-in (README, Security)
 ]
 
 MIDDLEWARE = [
@@ -96,6 +98,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "testimonials.security.SecurityHeadersMiddleware",
+    # Last, as django-axes asks: answers a locked-out sign-in with its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -155,6 +159,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
+# Days a team invitation's link works (testimonials/members/).
+VOUCH_MEMBER_INVITE_DAYS = _env("int", "VOUCH_MEMBER_INVITE_DAYS", default=7)
+
+# Brute-force protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one account,
+# or from one address, sign-in is refused with a clear page for AXES_COOLOFF_MINUTES; a success
+# resets the count. The address is the one rate limits use (TRUSTED_PROXY_COUNT, below).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _env("int", "AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=_env("int", "AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account and per address
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "testimonials.collection.abuse.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # a lockout is logged once as a warning, not a line per attempt
 
 LANGUAGE_CODE = "en"
 # Customer pages (the collection form, its thank-you page) and widget chrome speak these; the form's
@@ -333,7 +355,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "testimonials.influence.tasks.auto_widgets_refresh_task",
         "schedule": _env("float", "VOUCH_AUTO_ORDER_REFRESH_SECONDS", default=300.0),
     },
+    # Resumable uploads a customer started and never submitted (a closed tab, a retake) hold files
+    # nobody consented to keep: deleted once older than VOUCH_UPLOAD_SESSION_MAX_AGE. The worker
+    # running it must see UPLOAD_SESSION_DIR (the web servers' folder).
+    "clean-upload-sessions": {"task": "testimonials.collection.tasks.upload_sessions_clean_task", "schedule": 3600.0},
 }
+# Seconds an unfinished resumable upload is kept (a customer may pause a large video and resume).
+VOUCH_UPLOAD_SESSION_MAX_AGE = _env("int", "VOUCH_UPLOAD_SESSION_MAX_AGE", default=24 * 3600)
 
 # --------------------------------------------------------------------------- analytics (docs/analytics.md)
 # Visitor keys are HMACs of a salt that lives this many days (the attribution window, 1 to 7): a

@@ -33,4 +33,6 @@ urlpatterns: list = [
     path("t/<str:public_id>/", influence.testimonial_public, name="testimonial-public"),
     # Invitations (public): the invitation link and one-click unsubscribe.
     path("", include("testimonials.invitations.urls")),
+    # Team invitations (the invited person's link): sign in or set a password, then accept.
+    path("", include("testimonials.members.urls")),
 ]

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from testimonials.models import Brand, CollectionForm, Membership, Tag, Testimonial, Widget
+from testimonials.moderation.rules import redact
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -58,6 +59,9 @@ class TagFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"tag-{n}")
 
 
+_UNPROCESSED = {Testimonial.State.RECEIVED, Testimonial.State.PROCESSING, Testimonial.State.FAILED}
+
+
 class TestimonialFactory(factory.django.DjangoModelFactory):
     __test__ = False  # pytest: a factory, not a test class
 
@@ -74,6 +78,8 @@ class TestimonialFactory(factory.django.DjangoModelFactory):
     consent_text = "I agree that my testimonial may be shown publicly."
     consented_at = factory.LazyFunction(timezone.now)
     state = Testimonial.State.APPROVED
+    # As processing leaves a row: the public text redacted once (rendering never redacts).
+    public_text = factory.LazyAttribute(lambda t: "" if t.state in _UNPROCESSED else redact(t.text))
 
 
 class WidgetFactory(factory.django.DjangoModelFactory):

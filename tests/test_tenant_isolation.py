@@ -93,6 +93,8 @@ PUBLIC_URLS: dict[str, str] = {
     # a token of brand A's customer changes nothing of brand B's):
     "invitation-open": "an invited customer's form, reached only with a token signed for that customer",
     "invitation-unsubscribe": "one-click unsubscribe (RFC 8058), reached only with a token signed for that customer",
+    # Team invitations (tests/members/ proves a forged, expired, revoked or used link is refused):
+    "member-join": "a person invited to a brand's team accepts, reached only with a link signed for that invitation",
 }
 
 

@@ -5,6 +5,7 @@ from testimonials.admin import brands, collection_forms, integrations, testimoni
 from testimonials.insights import admin as insights_admin  # noqa: F401
 from testimonials.invitations import admin as invitations_admin  # noqa: F401
 from testimonials.lifecycle import admin as lifecycle_admin  # noqa: F401
+from testimonials.members import admin as members_admin  # noqa: F401
 from testimonials.webhooks import admin as webhooks_admin  # noqa: F401
 
 from testimonials.imports import admin as imports_admin  # noqa: F401  # isort: skip

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 
 from testimonials.admin.inputs import CleanLogoMixin, LinesField, OriginsField
 from testimonials.admin.scoping import (
@@ -74,9 +72,10 @@ class BrandAdmin(BrandScopedAdmin):
 
 
 class MembershipForm(ScopedModelForm):
-    """Owners add people by username or email: a list of every user would leak other brands' staff."""
+    """An existing member's role. People join by invitation only (testimonials/members/): adding any
+    user by e-mail told owners which accounts existed and attached people without their consent."""
 
-    person = forms.CharField(label="Username or email", max_length=150)
+    person = forms.CharField(label="Username", max_length=150, disabled=True, required=False)
 
     class Meta:
         model = Membership
@@ -89,24 +88,7 @@ class MembershipForm(ScopedModelForm):
             self.fields["person"].disabled = True
 
     def clean_person(self):
-        if self.instance.pk:
-            return self.instance.user
-        value = self.cleaned_data["person"].strip()
-        users = get_user_model().objects.filter(Q(username__iexact=value) | Q(email__iexact=value), is_active=True)
-        if len(users) != 1:
-            raise forms.ValidationError("No single active user has this username or email.")
-        return users[0]
-
-    def clean(self):
-        cleaned = super().clean()
-        user, brand = cleaned.get("person"), cleaned.get("brand")
-        if user and brand and not self.instance.pk and Membership.objects.filter(user=user, brand=brand).exists():
-            self.add_error("person", "This person is already a member of this brand.")
-        return cleaned
-
-    def save(self, commit=True):
-        self.instance.user = self.cleaned_data["person"]
-        return super().save(commit)
+        return self.instance.user
 
 
 @admin.register(Membership)
@@ -122,6 +104,12 @@ class MembershipAdmin(BrandScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user", "brand")
+
+    def has_add_permission(self, request):
+        return False  # invite instead (Team invitations): a person joins by accepting
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["brand"]
 
 
 @admin.register(Tag)

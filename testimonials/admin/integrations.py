@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from testimonials.admin.scoping import OWNER_ROLES, BrandScopedAdmin, ScopedModelForm
 from testimonials.errors import ApplicationError
 from testimonials.models import ApiKey
 from testimonials.services.api_keys import api_key_create, api_key_revoke
+
+NEW_KEY_SESSION = "vouch_new_api_key"
 
 
 class ApiKeyForm(ScopedModelForm):
@@ -48,12 +52,22 @@ class ApiKeyAdmin(BrandScopedAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return
         obj.pk, obj.prefix, obj.created_by, obj.created_at = key.pk, key.prefix, key.created_by, key.created_at
-        self.message_user(
-            request,
-            f"Your new API key: {raw} — copy it now: it is stored hashed and cannot be shown again. "
-            f"Send it as: Authorization: Bearer {raw}",
-            messages.WARNING,
-        )
+        # The raw key waits in the server-side session (only its id travels in the cookie) until the
+        # key's page shows it once; never in a message, whose default storage is a readable cookie.
+        request.session[NEW_KEY_SESSION] = {"id": key.pk, "raw": raw}
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if request.session.get(NEW_KEY_SESSION, {}).get("id") != obj.pk:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, "API key created. Copy it now: it is shown on this page once.", messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:testimonials_apikey_change", args=[obj.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        pending = request.session.get(NEW_KEY_SESSION)
+        if pending and str(pending.get("id")) == str(object_id):
+            extra_context["new_api_key"] = request.session.pop(NEW_KEY_SESSION)["raw"]  # shown once
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description="Revoke selected keys")
     def revoke_selected(self, request, queryset):

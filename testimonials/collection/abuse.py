@@ -96,51 +96,52 @@ def _rate_key(scope: str, group: str, rate: Rate) -> str:
     return f"vouch:rl:{scope}:{group}:{window}"
 
 
-def rate_limited(request: HttpRequest, *, scope: str, rate: str | None = None) -> int | None:
-    """Seconds to wait when this client has used up `scope`'s budget, else None. Does not count."""
-    parsed = parse_rate(settings.SUBMIT_RATE_LIMIT if rate is None else rate)
-    if parsed is None:
-        return None
-    used = cache.get(_rate_key(scope, ip_group(client_ip(request)), parsed), 0)
-    # Remembered for rate_count: a client with no count yet needs an add, one with a count an incr.
-    request._vouch_rate_used = {**getattr(request, "_vouch_rate_used", {}), scope: used}
-    if used < parsed.count:
-        return None
-    return parsed.seconds - int(time.time()) % parsed.seconds or 1
+def rate_take(request: HttpRequest, *, scope: str, rate: str | None = None) -> int | None:
+    """Take one use of `scope`'s budget for this client, counting first: seconds to wait when it is
+    used up (the use is given back), else None.
 
-
-def rate_count(request: HttpRequest, *, scope: str, rate: str | None = None) -> None:
-    """Count one use of `scope` for this client (fixed window).
-
-    One write in the usual case: what rate_limited saw tells whether the window's counter exists
-    (incr) or not yet (add). A guess overtaken by a concurrent request falls back to the other
-    call, so no use goes uncounted; a failed add on the database cache is a whole transaction.
+    Counting first with an atomic add/incr, then checking, is what makes the limit hold under
+    parallel requests: checking first and counting at the end let 30 parallel submits from one
+    address store up to 29 against a limit of 10. A refusal that should not cost a use (a form shown
+    again for a mistake) calls rate_give_back.
     """
     parsed = parse_rate(settings.SUBMIT_RATE_LIMIT if rate is None else rate)
     if parsed is None:
-        return
+        return None
     key = _rate_key(scope, ip_group(client_ip(request)), parsed)
     timeout = parsed.seconds + 5
-    if getattr(request, "_vouch_rate_used", {}).get(scope, 0) and _rate_incr(key, timeout):
-        return
-    if not cache.add(key, 1, timeout=timeout) and not _rate_incr(key, timeout):
-        cache.add(key, 1, timeout=timeout)  # expired between add and incr
+    used = 1 if cache.add(key, 1, timeout=timeout) else _rate_add(key, 1, timeout)
+    if used is None:  # expired between add and incr
+        used = 1 if cache.add(key, 1, timeout=timeout) else (_rate_add(key, 1, timeout) or 1)
+    if used <= parsed.count:
+        request._vouch_rate_taken = {**getattr(request, "_vouch_rate_taken", {}), scope: (key, timeout)}
+        return None
+    _rate_add(key, -1, timeout)
+    return parsed.seconds - int(time.time()) % parsed.seconds or 1
 
 
-def _rate_incr(key: str, timeout: int) -> bool:
+def rate_give_back(request: HttpRequest, *, scope: str) -> None:
+    """Give back the use rate_take counted for this request (its submission was not accepted)."""
+    taken = getattr(request, "_vouch_rate_taken", {}).pop(scope, None)
+    if taken is not None:
+        _rate_add(*taken[:1], -1, taken[1])
+
+
+def _rate_add(key: str, delta: int, timeout: int) -> int | None:
+    """The counter after adding `delta`, or None when there is none (a new window, or expired)."""
     if type(caches["default"]).incr is BaseCache.incr:
         # The generic incr (the database cache) is get + set with the *default* timeout, which cut an
         # hour's window to five minutes after each count: the same two calls, keeping the window.
+        # Not atomic: production runs the Redis cache (CACHE_URL), whose incr is.
         used = cache.get(key)
         if used is None:
-            return False
-        cache.set(key, used + 1, timeout=timeout)
-        return True
+            return None
+        cache.set(key, used + delta, timeout=timeout)
+        return used + delta
     try:
-        cache.incr(key)  # Redis, memcached, local memory: atomic, and the expiry is kept
-    except ValueError:  # no counter (a new window, or expired)
-        return False
-    return True
+        return cache.incr(key, delta)  # Redis, memcached, local memory: atomic, and the expiry is kept
+    except ValueError:
+        return None
 
 
 # --------------------------------------------------------------------------- form token

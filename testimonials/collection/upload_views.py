@@ -52,11 +52,18 @@ def _status(session, request: HttpRequest, brand_slug: str, form_slug: str, stat
 @require_POST
 def collect_upload_start(request: HttpRequest, brand_slug: str, form_slug: str) -> JsonResponse:
     form = collection_form_get_public(brand_slug=brand_slug, form_slug=form_slug)
-    wait = abuse.rate_limited(request, scope="upload", rate=_upload_rate())
+    wait = abuse.rate_take(request, scope="upload", rate=_upload_rate())
     if wait is not None:
         response = _error("Too many uploads from your connection. Please try again later.", 429)
         response.headers["Retry-After"] = str(wait)
         return response
+    response = _start(request, form, brand_slug, form_slug)
+    if response.status_code != 201:
+        abuse.rate_give_back(request, scope="upload")  # refused: not a use
+    return response
+
+
+def _start(request: HttpRequest, form, brand_slug: str, form_slug: str) -> JsonResponse:
     try:
         payload = json.loads(request.body or b"{}")
         kind, size, name = str(payload["kind"]), int(payload["size"]), str(payload.get("name", ""))
@@ -73,7 +80,6 @@ def collect_upload_start(request: HttpRequest, brand_slug: str, form_slug: str) 
         session = upload_session_start(form_id=form.id, kind=kind, size=size, original_name=name)
     except ApplicationError as error:
         return _error(error.message, 413 if error.code == "too_big" else 400)
-    abuse.rate_count(request, scope="upload", rate=_upload_rate())
     return _status(session, request, brand_slug, form_slug, status=201)
 
 

@@ -194,9 +194,6 @@ def upload_session_start(*, form_id: int, kind: str, size: int, original_name: s
     )
     session.part_path.touch()
     _save_meta(session)
-    if secrets.randbelow(50) == 0:
-        # Abandoned uploads (a closed tab, a retake) are swept now and then without a scheduler.
-        upload_sessions_clean()
     return session
 
 
@@ -291,7 +288,7 @@ def upload_session_delete(session: UploadSession) -> None:
 
 
 def upload_sessions_clean(*, older_than_seconds: int = 24 * 3600) -> int:
-    """Delete sessions nobody finished or attached (a periodic job; safe anytime). Returns how many."""
+    """Delete sessions nobody finished or attached (collection/tasks.py, on beat; safe anytime). Returns how many."""
     cutoff = time.time() - older_than_seconds
     removed = 0
     for path in session_dir().iterdir():

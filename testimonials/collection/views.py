@@ -250,13 +250,14 @@ def _submit(request: HttpRequest, form: CollectionForm, known: KnownCustomer | N
         return refused
     checked = _validate(request, form, known)
     if isinstance(checked, HttpResponse):
+        abuse.rate_give_back(request, scope="submit")  # shown again for a mistake: not a use
         return checked
     try:
         item = _store(checked, form)
     except ApplicationError as error:
+        abuse.rate_give_back(request, scope="submit")
         checked.bound.add_error(error.field if error.field in checked.bound.fields else None, error.message)
         return _invalid(request, form, checked.bound, token=checked.token_text)
-    abuse.rate_count(request, scope="submit")
     for accepted in checked.bound.accepted_media.values():
         if accepted.session is not None:
             upload_session_delete(accepted.session)
@@ -275,7 +276,7 @@ class _Checked:
 
 def _guard(request: HttpRequest, form: CollectionForm, known: KnownCustomer | None) -> HttpResponse | None:
     """Refusals that need no reading of the form: the rate limit, an oversized body, the honeypot."""
-    wait = abuse.rate_limited(request, scope="submit")
+    wait = abuse.rate_take(request, scope="submit")  # counted first, atomically: parallel sends cannot race it
     if wait is not None:
         return _too_many(request, form, wait, known)
     limits = _media_limits(form)
@@ -286,11 +287,11 @@ def _guard(request: HttpRequest, form: CollectionForm, known: KnownCustomer | No
     if declared > sum(limits.values()) + FORM_OVERHEAD_BYTES:
         # Refused before reading a byte of it; nothing could be parsed, so nothing can be kept.
         notice = _("Your files are too large to send. Please choose smaller ones.")
+        abuse.rate_give_back(request, scope="submit")
         return _render_form(request, form, status=413, notice=notice, known=known)
     # Read by LimitedUploadHandler while the body streams in.
     request.upload_limits = limits
     if abuse.honeypot_filled(request.POST):
-        abuse.rate_count(request, scope="submit")
         log.info("Honeypot filled on %s; nothing stored.", form)
         return HttpResponseRedirect(_thanks_url(form, None, request), status=303)
     return None

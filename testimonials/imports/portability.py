@@ -44,6 +44,7 @@ from testimonials.models import (
     Widget,
     WidgetPick,
 )
+from testimonials.moderation.rules import redact
 from testimonials.selectors import brand_role_for_user
 
 log = logging.getLogger(__name__)
@@ -304,6 +305,10 @@ def _restore_testimonials(document, archive, brand, forms, tags, saved) -> tuple
         item = _restore(Testimonial, data, brand=brand, form=forms.get(row.get("form")))
         if item.state in (Testimonial.State.RECEIVED, Testimonial.State.PROCESSING):
             item.state = Testimonial.State.RECEIVED  # moderated again in this brand
+        elif item.public_text or item.text:
+            # A restored file is input like any other: its public text is redacted here, once, since
+            # widgets read it as it is stored (they never redact per request).
+            item.public_text = redact(item.public_text or item.text)
         item.save()
         # save() set created_at/updated_at as now: the export's times are the truth.
         Testimonial.objects.filter(id=item.id).update(

@@ -37,11 +37,13 @@ from testimonials.webhooks.models import WebhookAttempt, WebhookDelivery, Webhoo
 from testimonials.imports.models import ReviewImport, ReviewImportRow  # isort: skip
 from testimonials.analytics import models as analytics_models  # noqa: F401  isort: skip
 from testimonials.influence import models as influence_models  # noqa: F401  isort: skip
+from testimonials.members.models import MemberInvitation  # isort: skip
 
 __all__ = [
     "HEX_COLOUR", "LANGUAGE_CHOICES", "NEEDS_HUMAN_STATES", "WIDGET_STATES", "ApiKey", "AuditEvent", "Brand",
     "BrandTopic", "CollectionForm", "ContentFingerprint", "EventType", "FieldMode", "FormQuestion", "MediaAsset",
-    "Membership", "OutboxEntry", "OutboxReceipt", "QuestionKind", "ReviewImport", "ReviewImportRow", "Tag",
+    "MemberInvitation", "Membership", "OutboxEntry", "OutboxReceipt", "QuestionKind", "ReviewImport",
+    "ReviewImportRow", "Tag",
     "Testimonial", "TestimonialQuerySet", "TestimonialState", "TimeStamped", "TopicReread", "WebhookAttempt",
     "WebhookDelivery", "WebhookEndpoint", "Widget", "WidgetBlockedOrigin", "WidgetPick", "https_only",
     "new_public_id", "new_referral_code", "testimonial_flagged_expression", "valid_origins",

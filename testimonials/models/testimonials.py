@@ -3,14 +3,40 @@
 from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
-from django.db.models import Case, F, Q, Value, When
+from django.db import connection, models
+from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from testimonials.models.base import TimeStamped, https_only, new_public_id, new_referral_code
 from testimonials.models.brands import Brand, Tag
 from testimonials.models.collection import CollectionForm
+from testimonials.moderation.flags import RATING_CODES
 from testimonials.storage import private_storage
+
+
+def testimonial_held_for_content_condition() -> Q:
+    """True when a flag on the row is a content flag: any code but those that read the rating.
+
+    Derived from the flag vocabulary (moderation/flags.py): a code that is not declared to read the
+    rating is a content reason (gibberish, spam, profanity, a suspected fake...), and so is an
+    unknown code on an old row. Held-for-content reviews stay out of rating summaries until a
+    person approves them; one held only for a rating and text mismatch still counts (FTC).
+    """
+    table = Testimonial._meta.db_table
+    rating_codes = sorted(RATING_CODES)
+    placeholders = ", ".join(["%s"] * len(rating_codes)) or "NULL"
+    if connection.vendor == "postgresql":
+        elements, code = f"jsonb_array_elements({table}.flags) AS e(value)", "e.value ->> 'code'"
+    else:  # SQLite
+        elements, code = f"json_each({table}.flags) AS e", "json_extract(e.value, '$.code')"
+    return Q(
+        RawSQL(  # noqa: S611 - the codes are parameters; the table name is ours
+            f"EXISTS (SELECT 1 FROM {elements} WHERE COALESCE({code}, '') NOT IN ({placeholders}))",  # noqa: S608
+            rating_codes,
+            output_field=BooleanField(),
+        )
+    )
 
 
 def testimonial_flagged_expression() -> Case:
@@ -44,11 +70,14 @@ class TestimonialQuerySet(models.QuerySet):
     def rating_eligible(self) -> TestimonialQuerySet:
         """Every genuine review counts in a rating summary, approved or not (FTC: no suppression).
 
-        Only reviews removed for a content reason (abuse, spam, fakes) and unfinished ones are left out.
+        Left out: reviews removed for a content reason (abuse, spam, fakes), unfinished ones, and
+        reviews the pipeline *held* for a content reason until a person approves them, so five
+        keyboard-mash 1-star reviews cannot move the public rating (review bombing). A review held
+        with no flag, or only for a rating and text mismatch, still counts.
         """
-        return self.filter(
-            rating__isnull=False,
-            state__in=[Testimonial.State.APPROVED, Testimonial.State.PENDING_REVIEW],
+        return self.filter(rating__isnull=False).filter(
+            Q(state=Testimonial.State.APPROVED)
+            | (Q(state=Testimonial.State.PENDING_REVIEW) & ~testimonial_held_for_content_condition())
         )
 
 

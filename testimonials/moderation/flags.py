@@ -13,7 +13,7 @@ from enum import StrEnum
 
 class Evidence(StrEnum):
     TEXT = "text"  # words or snippets found in the text: the admin marks them where they occur
-    REFERENCE = "reference"  # what it resembles: another testimonial of the brand, or only "another brand"
+    REFERENCE = "reference"  # what it resembles: another testimonial of the brand; nothing for a match elsewhere
     NONE = "none"  # nothing to point at (a share of capitals, a length, a rating)
 
 
@@ -54,8 +54,9 @@ FLAGS: dict[str, FlagCode] = {
                  "#7c3aed"),
         FlagCode("phone", "Phone number", "a phone number, redacted from the public text; holds", Evidence.TEXT,
                  "#6d28d9"),
-        FlagCode("duplicate", "Duplicate", "near-identical to another testimonial, this brand's or another's; holds",
-                 Evidence.REFERENCE, "#0f766e"),
+        FlagCode("duplicate", "Duplicate",
+                 "near-identical to an earlier testimonial of this brand, or copied from elsewhere (never said where); "
+                 "holds", Evidence.REFERENCE, "#0f766e"),
         FlagCode("rating_mismatch", "Rating and text disagree",
                  "4-5 stars with clearly negative text; holds, never rejects", Evidence.NONE, "#0369a1",
                  reads_rating=True),

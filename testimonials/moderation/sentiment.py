@@ -77,7 +77,8 @@ _INTERJECTIONS = frozenset(
 )
 # A sentence ends at . ! ? or an ellipsis followed by space, or at a line break (a lookbehind costs more).
 _SENTENCE_BREAK = re.compile(r"[.!?\u2026]\s+|\n+")
-_CLAUSE_BREAK = re.compile(r"\s*[,;:\u2013\u2014]\s+|\s+-\s+")
+# Starts only where a whitespace run starts: from inside one, each start rescanned the run (quadratic).
+_CLAUSE_BREAK = re.compile(r"(?<!\s)\s*+[,;:\u2013\u2014]\s++|(?<!\s)\s++-\s++")
 # A clause followed by one of these is not quoted alone: "Great design, but it broke" is not praise.
 _CONTRAST = re.compile(r"^(but|however|though|although|except|yet|unfortunately|sadly|shame)\b", re.IGNORECASE)
 _LEADING_CONNECTOR = re.compile(r"^(and|but|so|also|plus|yet|then)\s+", re.IGNORECASE)

@@ -147,12 +147,15 @@ def testimonial_duplicate_flag(
     if not found:
         return None
     ranked = sorted(found.items(), key=lambda entry: (-entry[1][0], entry[0]))[:DUPLICATE_CANDIDATES]
-    best: tuple[float, bool, int] | None = None
+    best: tuple | None = None
     for candidate_id, (_shared, brand_id, text) in ranked:
         score = rules.similarity(item.text, text)
-        key = (score, brand_id == item.brand_id, candidate_id)
+        same = brand_id == item.brand_id
+        # A near-duplicate in the brand itself wins over a closer one elsewhere: it can be shown.
+        key = (same and score >= rules.DUPLICATE_AT, score, same, candidate_id)
         if best is None or key[:2] > best[:2]:
             best = key
+    best = best[1:]
     flag = rules.duplicate_flag(similarity=best[0], same_brand=best[1])
     if flag and best[1]:
         # Within the brand the admin may open the other one; another brand's ids are never shown.

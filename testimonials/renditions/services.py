@@ -284,3 +284,30 @@ def media_sweep(*, cutoff, now) -> int:
     for asset_id in ids:
         queue.send(media_process_task, asset_id)
     return len(ids)
+
+
+def media_withdraw(*, testimonial_ids: list[int]) -> int:
+    """Take a rejected or unpublished testimonial's photos and videos off the public web, as erasure does.
+
+    Their public renditions are deleted (their URLs, once on a widget or wall, answer 404 from then
+    on) and the assets go back to pending: they are made again from the private original under a new
+    unguessable folder, whose address no page has shown, ready if a person approves the testimonial
+    again. Idempotent: deleting a file already gone is fine. Returns how many assets.
+    """
+    from testimonials.renditions.tasks import media_process_task  # tasks import this module
+
+    assets = list(
+        MediaAsset.objects.select_for_update().filter(testimonial_id__in=testimonial_ids, status=Status.READY)
+    )
+    for asset in assets:
+        paths = [d["path"] for d in asset.derivatives.values() if isinstance(d, dict) and d.get("path")]
+        for path in paths:
+            default_storage.delete(path)  # OSError raises: the lifecycle entry comes back later
+    ids = [asset.id for asset in assets]
+    if ids:
+        MediaAsset.objects.filter(id__in=ids).update(
+            status=Status.PENDING, derivatives={}, progress=0, attempts=0, status_changed_at=timezone.now()
+        )
+        for asset_id in ids:
+            queue.send_on_commit(media_process_task, asset_id)
+    return len(ids)

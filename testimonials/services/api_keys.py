@@ -41,7 +41,8 @@ def api_key_revoke(*, key: ApiKey, actor) -> ApiKey:
 
 
 def api_key_authenticate(raw: str) -> ApiKey | None:
-    """The active key for a raw value, if its creator is still a member of its brand."""
+    """The active key for a raw value, if its creator may still work on its brand: an active staff
+    user (the workspace's own sign-in rule) who is still a member of the key's brand (or a superuser)."""
     if not raw.startswith(KEY_PREFIX):
         return None
     key = (
@@ -49,7 +50,7 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
         .filter(key_hash=api_key_hash(raw), revoked_at__isnull=True)
         .first()
     )
-    if key is None or brand_role_for_user(key.created_by, key.brand) is None:
+    if key is None or not key.created_by.is_staff or brand_role_for_user(key.created_by, key.brand) is None:
         return None
     # At most one write a minute per key: the read path stays a single SELECT.
     now = timezone.now()

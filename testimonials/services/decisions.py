@@ -19,6 +19,7 @@ from django.utils import timezone
 from testimonials.errors import ApplicationError, InvalidTransition, PermissionDenied
 from testimonials.lifecycle.events import Change, record_many
 from testimonials.models import EventType, Tag, Testimonial
+from testimonials.moderation.rules import redact
 from testimonials.selectors import brand_ids_user_can_edit
 
 State = Testimonial.State
@@ -112,6 +113,8 @@ def testimonials_decide(
     Testimonial.objects.filter(id__in=[item.id for item in moving]).update(
         state=decision.target, state_changed_at=now, decided_at=Coalesce(F("decided_at"), Value(now)), **extra
     )
+    if decision.target == State.APPROVED:
+        _redact_unprocessed(moving)
     changes = []
     for item in moving:
         changes.append(
@@ -133,6 +136,19 @@ def testimonials_decide(
         result.done.append(item)
     record_many(changes)
     return result
+
+
+def _redact_unprocessed(items: list[Testimonial]) -> None:
+    """Give a testimonial approved before processing wrote its public text (received, failed) one now.
+
+    Redaction runs once, when the text is written: widgets and the wall read the stored public text
+    and never redact per request (a long text must not cost CPU on every page view).
+    """
+    missing = [item for item in items if not item.public_text and item.text]
+    for item in missing:
+        item.public_text = redact(item.text)
+    if missing:
+        Testimonial.objects.bulk_update(missing, ["public_text"])
 
 
 def _one(result: BulkResult) -> Testimonial:
@@ -233,7 +249,8 @@ def testimonial_edit(*, testimonial: Testimonial, actor, public_text: str, highl
     if not note:
         raise ApplicationError("Say what you changed and why (for example: fixed a typo).", field="note")
     before = {"public_text": item.public_text, "highlight": item.highlight}
-    item.public_text, item.highlight = public_text, highlight[:300]
+    # Personal data typed into the displayed text is redacted here, once, never when it is shown.
+    item.public_text, item.highlight = redact(public_text), redact(highlight)[:300]
     changed = [name for name, value in before.items() if getattr(item, name) != value]
     if not changed:
         return item

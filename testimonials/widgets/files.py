@@ -7,6 +7,7 @@ the embedded default):
     widgets/<public id>/<hash>.html         the document shown in the iframe (immutable)
     widgets/<public id>/<hash>.json         the public data: items, rating summary, JSON-LD (immutable)
     widgets/<public id>/<hash>-p<N>.html    the hosted page /w/<id>/, page N (read by the wall view)
+    widgets/<public id>/<hash>-shown.json   the public ids that version shows, hosted pages included
     widgets/<public id>/frame-ancestors     the CSP source list the document may be framed by
     widgets/<public id>/nginx-map.conf      the same, as one line of an nginx `map` (docs/widgets-nginx.conf)
     widgets/.nginx-reload                   touched when any map line changed: nginx must reload
@@ -34,7 +35,7 @@ POINTER = "index.json"
 FRAME_ANCESTORS = "frame-ancestors"
 NGINX_MAP = "nginx-map.conf"
 NGINX_RELOAD = ".nginx-reload"
-VERSIONED = re.compile(r"^(?P<version>[0-9a-f]{16})(?:-p(?P<page>\d+))?\.(?P<ext>html|json)$")
+VERSIONED = re.compile(r"^(?P<version>[0-9a-f]{16})(?:-p(?P<page>\d+)|-shown)?\.(?P<ext>html|json)$")
 
 
 def folder(public_id: str) -> str:
@@ -97,14 +98,16 @@ def publish_files(
     document: str,
     data: dict,
     frame_ancestors: str,
-    erased_ids: set[str],
+    withdrawn_ids: set[str],
     pages: list[str] | tuple = (),
     pointer_extra: dict | None = None,
+    shown_ids: list[str] | tuple = (),
 ) -> str:
     """Write the document and data under content-hashed names, then the pointer, then clean up.
 
     The previous version stays for visitors whose cached pointer (a few seconds old) still names
-    it, unless it shows a testimonial that no longer exists (erased): then it goes at once.
+    it, unless it shows a testimonial that is no longer published (erased, rejected, unpublished):
+    then it goes at once.
     Returns the new version.
     """
     base = folder(public_id)
@@ -118,6 +121,9 @@ def publish_files(
     write_atomic(f"{base}/{version}.json", data_bytes)
     for number, content in enumerate(page_bytes, start=1):
         write_atomic(f"{base}/{page_name(version, number)}", content)
+    # What this version shows, hosted pages included: the next publish drops it at once if one of
+    # them was withdrawn (previous_item_ids).
+    write_atomic(f"{base}/{version}-shown.json", json.dumps(sorted(shown_ids)).encode())
     _write_if_changed(f"{base}/{FRAME_ANCESTORS}", frame_ancestors.encode())
     if _write_if_changed(f"{base}/{NGINX_MAP}", f'"{public_id}" "{frame_ancestors}";\n'.encode()):
         # nginx reads its maps at (re)load: this stamp tells a watcher (docs/widgets.md) to reload it.
@@ -134,7 +140,7 @@ def publish_files(
     write_atomic(f"{base}/{POINTER}", json.dumps(pointer, separators=(",", ":")).encode())
 
     keep = {version}
-    if previous and previous.get("v") != version and not erased_ids:
+    if previous and previous.get("v") != version and not withdrawn_ids:
         keep.add(previous["v"])
     _delete_versions(base, keep=keep)
     return version
@@ -152,11 +158,17 @@ def unpublish_files(*, public_id: str) -> None:
 
 
 def previous_item_ids(public_id: str) -> set[str]:
-    """The testimonial public ids the currently published data shows."""
+    """The testimonial public ids the currently published version shows (hosted pages included)."""
     pointer = read_pointer(public_id)
     if not pointer:
         return set()
-    raw = read(f"{folder(public_id)}/{pointer.get('data', '')}")
+    shown = read(f"{folder(public_id)}/{pointer.get('v', '')}-shown.json")
+    try:
+        if shown:
+            return set(json.loads(shown))
+    except (ValueError, TypeError):
+        pass
+    raw = read(f"{folder(public_id)}/{pointer.get('data', '')}")  # a version published before the list
     try:
         return {item["id"] for item in json.loads(raw)["items"]} if raw else set()
     except (ValueError, KeyError, TypeError):

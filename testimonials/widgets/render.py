@@ -22,11 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from testimonials import selectors
 from testimonials.models import MediaAsset, Testimonial, Widget
-from testimonials.moderation.rules import redact
 from testimonials.widgets.schema import jsonld_for_widget
 
-# Belt and braces: processing redacts personal data into public_text; personal data that slipped
-# through (an item approved by hand before processing ran) is still never published.
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _SAFE_URL = re.compile(r"^https://[^\s\"'<>\\]+$", re.IGNORECASE)
 
@@ -63,6 +60,7 @@ class Rendered:
     document: str  # the HTML document shown in the iframe
     data: dict  # the public JSON data (summary, items, JSON-LD)
     pages: list[str] = field(default_factory=list)  # the hosted page, page by page (/w/<id>/?page=N)
+    shown: list[str] = field(default_factory=list)  # public ids of every testimonial shown, hosted pages included
 
 
 def safe_url(value: str) -> str:
@@ -72,7 +70,9 @@ def safe_url(value: str) -> str:
 
 
 def public_text(item: Testimonial) -> str:
-    return redact(item.public_text or item.text or "").strip()
+    """The stored public text. Redaction ran once when it was written (processing, a person's approval
+    or edit: see services/decisions.py); rendering never redacts, so a page costs no regex work."""
+    return (item.public_text or "").strip()
 
 
 def _absolute(url: str) -> str:
@@ -147,7 +147,7 @@ def item_data(item: Testimonial) -> dict:
         "url": safe_url(item.author_url),
         "rating": item.rating,
         "text": public_text(item),
-        "highlight": redact(item.highlight or ""),
+        "highlight": item.highlight or "",
         # When the customer wrote it: an imported review keeps its original date.
         "date": item.written_at.date().isoformat(),
         "featured": item.featured,
@@ -308,4 +308,5 @@ def widget_render(widget: Widget, *, tag_ids: list[int] | None = None, with_page
         data = widget_data(widget, tag_ids=tag_ids, hosted=hosted)
         document = render_to_string("testimonials/widget/document.html", document_context(data))
         pages = hosted_pages(data, hosted) if hosted is not None else []
-    return Rendered(document=document, data=data, pages=pages)
+    shown = [item["id"] for item in (hosted if hosted is not None else data["items"])]
+    return Rendered(document=document, data=data, pages=pages, shown=shown)

@@ -93,7 +93,11 @@ def widget_publish(*, widget_id: int) -> str:
             return "unchanged"
         rendered = widget_render(widget)
         shown_before = files.previous_item_ids(widget.public_id)
-        still_there = set(Testimonial.objects.filter(public_id__in=shown_before).values_list("public_id", flat=True))
+        # Shown before and not published any more (erased, rejected, unpublished): the previous version,
+        # cached by visitors as immutable, must not stay on the server either.
+        still_there = set(
+            Testimonial.objects.filter(public_id__in=shown_before).published().values_list("public_id", flat=True)
+        )
         ancestors = frame_ancestors(widget_allowed_sites(widget))
         sites = [] if ancestors == "'none'" else ancestors.split()
         version = files.publish_files(
@@ -102,12 +106,13 @@ def widget_publish(*, widget_id: int) -> str:
             document=rendered.document,
             data=rendered.data,
             frame_ancestors=ancestors,
-            erased_ids=shown_before - still_there,
+            withdrawn_ids=shown_before - still_there,
             pages=rendered.pages,
             # The embed snippet reads these: the theme to match the host page, the allowed sites, to
             # tell the brand when it was pasted somewhere else (public already, in the CSP header), and
             # the holdout share (analytics: the loader then asks whether this visitor is held out).
             pointer_extra={"theme": widget.theme, "allow": sites, "holdout": widget_holdout_percent(widget.id)},
+            shown_ids=rendered.shown,
         )
         Widget.objects.filter(id=widget.id).update(published_version=version, published_at=started)
     return version

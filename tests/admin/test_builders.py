@@ -208,5 +208,5 @@ def test_charlie_gets_404_on_every_new_write_and_changes_nothing(charlie, brand_
         assert client.post(url, data).status_code == 404
     item.refresh_from_db()
     widget.refresh_from_db()
-    assert item.public_text == "" and widget.snippet_copied_at is None
+    assert item.public_text == "Original." and widget.snippet_copied_at is None
     assert CollectionForm.objects.count() == 1

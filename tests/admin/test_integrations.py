@@ -1,7 +1,9 @@
 """API keys and GDPR erasure from the admin."""
 
+import re
+
 import pytest
-from django.contrib.messages import get_messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.urls import reverse
 
 from testimonials.models import ApiKey, Testimonial
@@ -15,16 +17,30 @@ pytestmark = pytest.mark.django_db
 def test_it_shows_a_new_key_once_and_the_key_works(alice, brand_a):
     client = login(alice)
     response = client.post(reverse("admin:testimonials_apikey_add"), {"brand": brand_a.id, "name": "Zapier"})
-    assert response.status_code == 302
-    (message,) = [m.message for m in get_messages(response.wsgi_request) if "Your new API key" in m.message]
-    raw = message.split("Your new API key: ")[1].split(" ")[0]
     key = ApiKey.objects.get()
+    change_page = reverse("admin:testimonials_apikey_change", args=[key.id])
+    assert response.status_code == 302 and response["Location"] == change_page
+    page = client.get(change_page).content.decode()  # the next page shows it, once
+    raw = re.search(r"<code>(vk_[\w-]+)</code>", page).group(1)
     assert key.name == "Zapier" and key.created_by == alice and raw.startswith(f"vk_{key.prefix}_")
     api = client.get(reverse("api-testimonial-list"), HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert api.status_code == 200
-    change_page = reverse("admin:testimonials_apikey_change", args=[key.id])
-    assert raw in client.get(change_page).content.decode()  # the next page shows it, once
     assert raw not in client.get(change_page).content.decode()  # never again
+
+
+def test_the_new_keys_secret_never_travels_in_a_cookie(alice, brand_a):
+    """Not in the messages cookie (signed, but readable: decoded here), nor in any other Set-Cookie."""
+    client = login(alice)
+    created = client.post(reverse("admin:testimonials_apikey_add"), {"brand": brand_a.id, "name": "Zapier"})
+    shown = client.get(created["Location"])
+    secret = re.compile(rf"vk_{ApiKey.objects.get().prefix}_[\w-]{{8}}")  # the prefix alone is public
+    set_cookies = [(response, morsel) for response in (created, shown) for morsel in response.cookies.values()]
+    assert set_cookies
+    for response, morsel in set_cookies:
+        assert not secret.search(morsel.OutputString())
+        if morsel.key == "messages" and morsel.value:
+            decoded = CookieStorage(response.wsgi_request)._decode(morsel.value) or []
+            assert decoded and not any(secret.search(str(message)) for message in decoded)
 
 
 def test_it_keeps_keys_to_owners_of_the_brand(alice, bob, charlie, brand_a):

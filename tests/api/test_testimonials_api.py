@@ -6,7 +6,7 @@ from django.urls import reverse
 from testimonials.errors import PermissionDenied
 from testimonials.models import ApiKey, Testimonial
 from testimonials.services.api_keys import api_key_create, api_key_revoke
-from tests.factories import TestimonialFactory
+from tests.factories import MembershipFactory, TestimonialFactory
 
 pytestmark = pytest.mark.django_db
 State = Testimonial.State
@@ -82,6 +82,23 @@ def test_it_stops_accepting_a_revoked_key_or_one_whose_creator_left(client, key_
     alice.memberships.all().delete()
     assert client.get(url, **_bearer(raw)).status_code == 401
     assert client.get(url, **_bearer("vk_nope_nope")).status_code == 401
+
+
+def test_it_stops_accepting_a_key_whose_creator_lost_staff_status(client, key_a, alice):
+    _, raw = key_a
+    url = reverse("api-testimonial-list")
+    assert client.get(url, **_bearer(raw)).status_code == 200
+    alice.is_staff = False  # may no longer sign in to the workspace: nor may her keys
+    alice.save(update_fields=["is_staff"])
+    assert client.get(url, **_bearer(raw)).status_code == 401
+
+
+def test_it_stops_accepting_a_key_whose_creator_lost_this_brands_membership(client, key_a, alice, brand_a, brand_b):
+    _, raw = key_a
+    url = reverse("api-testimonial-list")
+    alice.memberships.filter(brand=brand_a).delete()
+    MembershipFactory(user=alice, brand=brand_b)  # a member elsewhere still: not of the key's brand
+    assert client.get(url, **_bearer(raw)).status_code == 401
 
 
 def test_it_says_how_to_send_a_key_when_none_is_sent(client, key_a, alice):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -145,6 +147,36 @@ def test_it_cleans_up_abandoned_sessions(client, form_a):
     assert upload_sessions_clean(older_than_seconds=3600) == 0
     assert upload_sessions_clean(older_than_seconds=-1) == 1
     assert _session_files() == []
+
+
+def test_the_beat_sweeps_abandoned_sessions_and_keeps_fresh_ones(client, form_a, settings):
+    from django.conf import settings as live
+
+    from config.celery import app
+    from testimonials.collection.tasks import upload_sessions_clean_task
+
+    entry = live.CELERY_BEAT_SCHEDULE["clean-upload-sessions"]
+    assert app.tasks[entry["task"]].name == upload_sessions_clean_task.name and entry["schedule"] <= 24 * 3600
+    old, fresh = _start(client, form_a).json()["id"], _start(client, form_a).json()["id"]
+    day_ago = time.time() - settings.VOUCH_UPLOAD_SESSION_MAX_AGE - 60
+    for path in _session_files():
+        if path.name.startswith(old):
+            os.utime(path, (day_ago, day_ago))
+    assert upload_sessions_clean_task() == 1
+    names = {path.name for path in _session_files()}
+    assert not any(name.startswith(old) for name in names)
+    assert any(name.startswith(fresh) for name in names)
+
+
+def test_starting_an_upload_never_sweeps_other_sessions(client, form_a, monkeypatch):
+    import testimonials.collection.uploads as uploads
+
+    monkeypatch.setattr(uploads.secrets, "randbelow", lambda n: 0, raising=True)  # the old "now and then"
+    old = _start(client, form_a).json()["id"]
+    for path in _session_files():
+        os.utime(path, (0, 0))
+    _start(client, form_a)
+    assert any(path.name.startswith(old) for path in _session_files())  # only the beat task sweeps
 
 
 def test_it_rate_limits_starting_uploads(client, form_a, settings):

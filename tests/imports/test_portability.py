@@ -212,3 +212,19 @@ def test_it_exports_and_restores_from_the_command_line(full_brand, admin_user, t
     printed = capsys.readouterr().out
     assert "Exported 4 testimonials and 1 files." in printed and "Restored into brand 'brand-a-2'" in printed
     assert Testimonial.objects.filter(brand__slug="brand-a-2").count() == 4
+
+
+def test_it_redacts_the_public_text_of_a_restored_archive_once(full_brand, alice, admin_user):
+    """Widgets read the stored public text as it is: a restored file's is redacted when it is written."""
+    out = io.BytesIO()
+    brand_export(brand=full_brand, actor=alice, out=out)
+    out.seek(0)
+    with zipfile.ZipFile(out) as archive:
+        entries = {info.filename: archive.read(info) for info in archive.infolist()}
+    document = json.loads(entries["brand.json"])
+    published = next(row for row in document["testimonials"] if row["state"] == "approved")
+    published["public_text"] = "Call me on +1 415 555 0134 or mail ada@example.com"
+    entries["brand.json"] = json.dumps(document).encode()
+    copy = brand_restore(archive_file=_zip(entries), actor=admin_user, slug="restored")
+    shown = Testimonial.objects.get(brand=copy, text=published["text"]).public_text
+    assert "555" not in shown and "ada@example.com" not in shown and "[email removed]" in shown

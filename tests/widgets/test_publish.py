@@ -30,8 +30,9 @@ def test_it_writes_the_document_and_data_under_content_hashed_names_and_a_pointe
     widget = WidgetFactory(brand=brand_a)
     version = widget_publish(widget_id=widget.id)
     assert _files(widget) == sorted(
-        [f"{version}.html", f"{version}.json", f"{version}-p1.html", "index.json", "frame-ancestors", "nginx-map.conf"]
-    )
+        [f"{version}.html", f"{version}.json", f"{version}-p1.html", f"{version}-shown.json", "index.json",
+         "frame-ancestors", "nginx-map.conf"]
+    )  # fmt: skip
     pointer = files.read_pointer(widget.public_id)
     assert pointer == {
         "v": version,

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from testimonials.models import MediaAsset, Testimonial, Widget
+from testimonials.services.decisions import testimonial_approve
 from testimonials.widgets.render import safe_url, widget_render
 from tests.factories import TestimonialFactory, WidgetFactory
 from tests.widgets.conftest import parse
@@ -204,19 +205,22 @@ def test_it_never_puts_an_unvalidated_accent_into_css(brand_a):
     assert "<script>alert(1)" not in html and "--accent:#4f46e5" in html
 
 
-def test_it_uses_the_redacted_text_and_drops_stray_emails(brand_a):
+def test_it_uses_the_redacted_text_and_drops_stray_emails(brand_a, alice):
     TestimonialFactory(brand=brand_a, text="Mail me at jo@example.com", public_text="Mail me at [redacted]")
-    TestimonialFactory(brand=brand_a, text="Write to sam.doe+x@mail.example.org today", public_text="")
+    early = TestimonialFactory(brand=brand_a, text="Write to sam.doe+x@mail.example.org today", state="received")
+    testimonial_approve(testimonial=early, actor=alice)  # approved before processing: redacted on approval
     rendered = widget_render(WidgetFactory(brand=brand_a))
     assert "Mail me at [redacted]" in rendered.document
     assert not re.search(r"[\w.+-]+@[\w-]+\.\w", rendered.document)
     assert "Write to [email removed] today" in rendered.document
 
 
-def test_it_never_publishes_a_phone_number_even_before_processing_redacted_the_text(brand_a):
+def test_it_never_publishes_a_phone_number_even_before_processing_redacted_the_text(brand_a, alice):
     from testimonials.widgets.render import public_text
     from tests.factories import TestimonialFactory
 
-    item = TestimonialFactory(brand=brand_a, text="Call me on +1 415 555 0134 or mail ada@example.com.", public_text="")
+    item = TestimonialFactory(brand=brand_a, text="Call me on +1 415 555 0134 or mail ada@example.com.", state="failed")
+    item = testimonial_approve(testimonial=item, actor=alice)
+    item.refresh_from_db()
     shown = public_text(item)
     assert "555" not in shown and "ada@example.com" not in shown

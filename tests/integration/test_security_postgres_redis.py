@@ -1,0 +1,57 @@
+"""Issue 16's security fixes on the production stack: the rate limit on a private Redis cache, and the
+rating summary's JSON query on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+
+from testimonials.collection import abuse
+from testimonials.models import Testimonial
+from testimonials.selectors import rating_summary_for_brand
+from tests.factories import TestimonialFactory
+from tests.integration.support import RedisServer
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def redis_cache(settings):
+    server = RedisServer()
+    server.start()
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url}}
+    yield
+    server.stop()
+
+
+def test_the_rate_limit_holds_on_redis_when_thirty_requests_race(redis_cache):
+    start, passed = threading.Barrier(30), []
+
+    def take():
+        request = RequestFactory().post("/", REMOTE_ADDR="198.51.100.30")
+        start.wait()
+        if abuse.rate_take(request, scope="submit", rate="10/h") is None:
+            passed.append(request)
+
+    threads = [threading.Thread(target=take) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(passed) == 10
+
+
+@pytest.mark.django_db
+def test_the_rating_summary_leaves_out_held_for_content_reviews_on_postgresql(brand_a):
+    if connection.vendor != "postgresql":
+        pytest.skip("run with DATABASE_URL=postgres://... (make test-integration)")
+    TestimonialFactory(brand=brand_a, rating=5, state=Testimonial.State.APPROVED)
+    TestimonialFactory(brand=brand_a, rating=4, state=Testimonial.State.PENDING_REVIEW,
+                       flags=[{"code": "rating_mismatch", "reason": "r"}])  # fmt: skip
+    for _ in range(5):
+        TestimonialFactory(brand=brand_a, rating=1, state=Testimonial.State.PENDING_REVIEW,
+                           flags=[{"code": "gibberish", "reason": "r"}])  # fmt: skip
+    assert rating_summary_for_brand(brand_id=brand_a.id) == {"average": 4.5, "count": 2}
