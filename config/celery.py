@@ -9,6 +9,9 @@ from kombu.transport import TRANSPORT_ALIASES
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # filesystem:// (the embedded default) writes each message atomically: see config/broker.py.
 TRANSPORT_ALIASES["filesystem"] = "config.broker:Transport"
+# redis:// keeps a worker alive when Redis dies under it: see config/broker.py.
+TRANSPORT_ALIASES["redis"] = "config.broker:RedisTransport"
+TRANSPORT_ALIASES["rediss"] = "config.broker:RedisTransport"
 
 app = Celery("vouch")
 app.config_from_object("django.conf:settings", namespace="CELERY")

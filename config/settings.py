@@ -275,6 +275,16 @@ else:
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker (and beat) whose broker goes away keeps retrying, forever, instead of exiting after 100
+# attempts: nothing restarts it, and the work waits in the database meanwhile. See config/broker.py
+# for the Redis bug that used to kill it anyway (tests/integration/test_broker_loss.py).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CHANNEL_ERROR_RETRY = True
+# A late-ack task running when the connection drops finishes its work: every one is idempotent (a
+# claim on its row), so a copy Redis redelivers later is a no-op, and cancelling a transcode to
+# redo it wastes minutes of work.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -292,6 +302,9 @@ CELERY_DB_REUSE_MAX = _env("int", "CELERY_DB_REUSE_MAX", default=500)
 CELERY_TASK_DEFAULT_QUEUE = "text"
 CELERY_TASK_ROUTES = {
     "testimonials.renditions.tasks.*": {"queue": "media"},
+    # The sweeper recovers what a dead or stuck worker left behind, so it must not wait in that
+    # worker's queue: its own queue, consumed by its own small worker (README, production).
+    "testimonials.tasks.*": {"queue": "sweeper"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 # How long a row may sit in received/processing before the sweeper enqueues it again.
@@ -308,9 +321,11 @@ CELERY_BEAT_SCHEDULE = {
     # Accepted work is never lost: re-enqueue rows whose message was lost (broker down at submit
     # time, worker killed) once they have waited VOUCH_STUCK_AFTER_SECONDS, and hand undispatched
     # lifecycle entries to their subscribers.
+    # A sweep not run within one interval (its worker down) is dropped, not piled up: the next one does it all.
     "sweep-stuck-work": {
         "task": "testimonials.tasks.sweep_stuck_task",
         "schedule": _env("float", "VOUCH_SWEEP_EVERY_SECONDS", default=30.0),
+        "options": {"expires": _env("float", "VOUCH_SWEEP_EVERY_SECONDS", default=30.0)},
     },
     # The outbox keeps dispatched entries VOUCH_OUTBOX_RETENTION_DAYS for inspection, then drops them.
     "purge-lifecycle-outbox": {"task": "testimonials.tasks.lifecycle_purge_task", "schedule": 3600.0},
