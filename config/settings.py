@@ -317,6 +317,9 @@ VOUCH_PROCESS_BATCH = _env("int", "VOUCH_PROCESS_BATCH", default=50)
 VOUCH_OUTBOX_RETENTION_DAYS = _env("int", "VOUCH_OUTBOX_RETENTION_DAYS", default=7)
 # A bug while enqueueing (not a broker outage) raises instead of being logged: on in tests only.
 VOUCH_ENQUEUE_BUGS_RAISE = False
+# After a broker failure, a process stops trying to send for this long (queue.CircuitBreaker): a
+# request never waits out the broker's timeouts twice in a row, and the sweeper sends what was skipped.
+VOUCH_BROKER_COOLDOWN_SECONDS = _env("float", "VOUCH_BROKER_COOLDOWN_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE = {
     # Accepted work is never lost: re-enqueue rows whose message was lost (broker down at submit
     # time, worker killed) once they have waited VOUCH_STUCK_AFTER_SECONDS, and hand undispatched
@@ -499,8 +502,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["outages"]}},
     "filters": {
+        # An outage (database, broker, full disk) fails every request and task at once: one line per
+        # outage kind and logger per interval, with a count, instead of a traceback per failure.
+        "outages": {
+            "()": "testimonials.outages.OutageLogFilter",
+            "interval": _env("float", "VOUCH_OUTAGE_LOG_INTERVAL", default=60.0),
+        },
         # kombu warns on every connection that the embedded filesystem:// broker has no host name:
         # true, and not a problem. Everything else it says is kept.
         "not_filesystem_hostname": {

@@ -123,3 +123,13 @@ def fake_broker(monkeypatch) -> FakeBroker:
     fake = FakeBroker()
     monkeypatch.setattr("testimonials.queue._apply", fake.apply)
     return fake
+
+
+@pytest.fixture(autouse=True)
+def _broker_circuit_closed():
+    """Each test starts with a closed broker circuit: an earlier test's broker failure opens it for seconds."""
+    from testimonials import queue
+
+    queue.broker_circuit.succeeded()
+    yield
+    queue.broker_circuit.succeeded()
