@@ -144,8 +144,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Rate limits need a cache shared by every web process: Redis in production, the database here.
 if env.str("CACHE_URL", default=""):
     CACHES = {"default": _env("cache_url", "CACHE_URL")}
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # Short timeouts, and a local fallback while Redis is unreachable: a submit never waits on a
+        # dead cache, and rate limits keep working per process (testimonials/resilient_cache.py).
+        CACHES["default"]["BACKEND"] = "testimonials.resilient_cache.FailOpenRedisCache"
+        _cache_timeout = _env("float", "VOUCH_CACHE_TIMEOUT", default=0.5)
+        CACHES["default"].setdefault("OPTIONS", {}).update(
+            {"socket_timeout": _cache_timeout, "socket_connect_timeout": _cache_timeout}
+        )
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "vouch_cache"}}
+
+# After a Redis cache failure, a process uses its local cache for this long before trying Redis again.
+VOUCH_CACHE_COOLDOWN_SECONDS = _env("float", "VOUCH_CACHE_COOLDOWN_SECONDS", default=10.0)
 
 # --------------------------------------------------------------------------- auth
 AUTH_PASSWORD_VALIDATORS = [

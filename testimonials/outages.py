@@ -104,3 +104,53 @@ class OutageLogFilter(logging.Filter):
         record.exc_info = None
         record.exc_text = None
         return True
+
+
+class CircuitBreaker:
+    """Stop calling a service that just failed, for `cooldown` seconds, then let one call try again.
+
+    A request must not pay for a dead dependency (the broker, the Redis cache) more than once per
+    short interval. Per process, and thread-safe: after the cooldown, one caller tries (half-open)
+    while the others keep skipping until it succeeds or fails.
+    """
+
+    def __init__(self, cooldown: float) -> None:
+        self.cooldown = cooldown
+        self._lock = threading.Lock()
+        self._open_until = 0.0
+        self.failures = 0
+        self.skipped = 0
+
+    def allow(self) -> bool:
+        with self._lock:
+            if self.failures == 0:
+                return True
+            now = time.monotonic()
+            if now >= self._open_until:
+                self._open_until = now + self.cooldown  # this caller is the trial; others skip meanwhile
+                return True
+            self.skipped += 1
+            return False
+
+    def failed(self) -> None:
+        with self._lock:
+            self.failures += 1
+            self._open_until = time.monotonic() + self.cooldown
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self.failures = 0
+            self.skipped = 0
+            self._open_until = 0.0
+
+    def state(self) -> dict:
+        with self._lock:
+            if self.failures == 0:
+                return {"state": "closed", "failures": 0, "skipped": 0, "retry_in": 0.0}
+            wait = max(0.0, self._open_until - time.monotonic())
+            return {
+                "state": "open" if wait > 0 else "half-open",
+                "failures": self.failures,
+                "skipped": self.skipped,
+                "retry_in": round(wait, 3),
+            }

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
-import time
 from dataclasses import dataclass
 
 import kombu.exceptions
 import redis.exceptions
 from django.conf import settings
 from django.db import transaction
+
+from testimonials.outages import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
@@ -98,58 +98,9 @@ def webhook_retry() -> Schedule:
 # IMPORT_STALLED_AFTER) is resumed by imports_resume_stalled_task, at most VOUCH_MAX_ATTEMPTS times.
 
 
-class CircuitBreaker:
-    """Stop calling a broker that just failed, for `cooldown` seconds, then let one call try again.
-
-    While Redis was unreachable every submit waited out the broker's timeouts (4-6 s at p50, up
-    to 13 s): a request must not pay for a dead dependency more than once per short interval. The
-    row is committed before any send, and the sweeper (its own worker) enqueues whatever was
-    skipped, so skipping a send loses nothing. Per process, and thread-safe: after the cooldown,
-    one caller tries (half-open) while the others keep skipping until it succeeds or fails.
-    """
-
-    def __init__(self, cooldown: float) -> None:
-        self.cooldown = cooldown
-        self._lock = threading.Lock()
-        self._open_until = 0.0
-        self.failures = 0
-        self.skipped = 0
-
-    def allow(self) -> bool:
-        with self._lock:
-            if self.failures == 0:
-                return True
-            now = time.monotonic()
-            if now >= self._open_until:
-                self._open_until = now + self.cooldown  # this caller is the trial; others skip meanwhile
-                return True
-            self.skipped += 1
-            return False
-
-    def failed(self) -> None:
-        with self._lock:
-            self.failures += 1
-            self._open_until = time.monotonic() + self.cooldown
-
-    def succeeded(self) -> None:
-        with self._lock:
-            self.failures = 0
-            self.skipped = 0
-            self._open_until = 0.0
-
-    def state(self) -> dict:
-        with self._lock:
-            if self.failures == 0:
-                return {"state": "closed", "failures": 0, "skipped": 0, "retry_in": 0.0}
-            wait = max(0.0, self._open_until - time.monotonic())
-            return {
-                "state": "open" if wait > 0 else "half-open",
-                "failures": self.failures,
-                "skipped": self.skipped,
-                "retry_in": round(wait, 3),
-            }
-
-
+# While Redis was unreachable every submit waited out the broker's timeouts (4-6 s at p50, up to
+# 13 s): after one failure, this process skips the broker for VOUCH_BROKER_COOLDOWN_SECONDS. The row
+# is committed before any send and the sweeper (its own worker) enqueues whatever was skipped.
 broker_circuit = CircuitBreaker(cooldown=settings.VOUCH_BROKER_COOLDOWN_SECONDS)
 
 
