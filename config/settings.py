@@ -316,7 +316,12 @@ CELERY_TASK_ROUTES = {
     # The sweeper recovers what a dead or stuck worker left behind, so it must not wait in that
     # worker's queue: its own queue, consumed by its own small worker (README, production).
     "testimonials.tasks.*": {"queue": "sweeper"},
+    # The spool is a folder on the web host: replayed by that same sweeper worker (testimonials/spool).
+    "testimonials.spool.tasks.*": {"queue": "sweeper"},
 }
+# Submissions accepted while the database or the originals' disk was down wait here, fsync'd, until
+# they are stored (testimonials/spool). A local disk of the web host, not the originals' one.
+VOUCH_SPOOL_DIR = Path(_env("str", "VOUCH_SPOOL_DIR", default=str(VAR_DIR / "spool")))
 CELERY_TIMEZONE = TIME_ZONE
 # How long a row may sit in received/processing before the sweeper enqueues it again.
 VOUCH_STUCK_AFTER_SECONDS = _env("int", "VOUCH_STUCK_AFTER_SECONDS", default=120)
@@ -340,6 +345,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "testimonials.tasks.sweep_stuck_task",
         "schedule": _env("float", "VOUCH_SWEEP_EVERY_SECONDS", default=30.0),
         "options": {"expires": _env("float", "VOUCH_SWEEP_EVERY_SECONDS", default=30.0)},
+    },
+    # Submissions spooled during an outage are stored as soon as the database is back (exactly once).
+    "spool-replay": {
+        "task": "testimonials.spool.tasks.spool_replay_task",
+        "schedule": _env("float", "VOUCH_SPOOL_REPLAY_EVERY_SECONDS", default=15.0),
+        "options": {"expires": _env("float", "VOUCH_SPOOL_REPLAY_EVERY_SECONDS", default=15.0)},
     },
     # The outbox keeps dispatched entries VOUCH_OUTBOX_RETENTION_DAYS for inspection, then drops them.
     "purge-lifecycle-outbox": {"task": "testimonials.tasks.lifecycle_purge_task", "schedule": 3600.0},
