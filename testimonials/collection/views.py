@@ -119,6 +119,9 @@ def js_strings() -> dict[str, str]:
         "sending": _("Sending…"),
         "unreachable": _("We could not reach the server. Your testimonial is still here: press Send again."),
         "trying_again": _("Connection lost. Trying again…"),
+        "not_saved_yet": _(
+            "We couldn't save your testimonial just yet. It is still here, and we will send it again in {s} seconds."
+        ),
         "robot_check": _("Checking that you are not a robot…"),
         "copied": _("Link copied ✓"),
         "step": _("Step {n} of {total}: {name}"),
