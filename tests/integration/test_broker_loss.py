@@ -50,8 +50,10 @@ def test_it_keeps_consuming_in_the_same_worker_after_redis_is_killed_and_returns
         try:
             running = submit(form, "The desk is sturdy and the motor is quiet, great value.")
             wait_until(
-                lambda: Testimonial.objects.filter(id=running.id, state=State.PROCESSING).exists()
-                and someone_waits_on_a_lock(),
+                lambda: (
+                    Testimonial.objects.filter(id=running.id, state=State.PROCESSING).exists()
+                    and someone_waits_on_a_lock()
+                ),
                 limit=60,
             )
             kill(broker)
