@@ -97,9 +97,9 @@ class OutageLogFilter(logging.Filter):
                 self._windows[key] = (started, held + 1)
                 return False
             self._windows[key] = (now, 0)
-        detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:300] if isinstance(exc, BaseException) else kind
+        detail = f": {type(exc).__name__}: {exc}".splitlines()[0][:300] if isinstance(exc, BaseException) else ""
         suffix = f" ({held} similar messages held back in the last {self.interval:.0f} s)" if held else ""
-        record.msg = f"{record.getMessage()} [{kind} outage: {detail}]{suffix}"
+        record.msg = f"{record.getMessage()} [{kind} outage{detail}]{suffix}"
         record.args = None
         record.exc_info = None
         record.exc_text = None

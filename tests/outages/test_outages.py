@@ -134,3 +134,25 @@ def test_it_puts_the_outage_filter_on_the_console_log(settings):
     handler = settings.LOGGING["handlers"]["console"]
     assert "outages" in handler["filters"]
     assert settings.LOGGING["filters"]["outages"]["()"] == "testimonials.outages.OutageLogFilter"
+
+
+def test_it_logs_a_broker_outage_during_enqueues_as_one_line(monkeypatch):
+    emitted: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            emitted.append(record)
+
+    handler = Collect()
+    handler.addFilter(outages.OutageLogFilter(interval=60))
+    logger = logging.getLogger("testimonials.queue")
+    logger.addHandler(handler)
+    monkeypatch.setattr("testimonials.queue._apply", DeadBroker(kombu.exceptions.OperationalError("Error 111")))
+    try:
+        for n in range(93):
+            queue.send(testimonial_process_task, n)
+    finally:
+        logger.removeHandler(handler)
+    assert len(emitted) == 1
+    assert emitted[0].exc_info is None
+    assert "[broker outage]" in emitted[0].getMessage()
