@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -217,15 +218,17 @@ def spool_replay(*, limit: int = 500) -> dict[str, int]:
 
 # --------------------------------------------------------------------------- the form while the database is down
 _forms: OrderedDict[tuple[str, str], tuple[float, CollectionForm]] = OrderedDict()
+_forms_lock = threading.Lock()  # gunicorn's gthread workers serve requests on several threads
 
 
 def form_remember(form: CollectionForm) -> None:
     """Keep the last copy of a public form this process loaded, for when the database is down."""
     key = (form.brand.slug, form.slug)
-    _forms[key] = (time.monotonic(), form)
-    _forms.move_to_end(key)
-    while len(_forms) > _REMEMBERED_FORMS:
-        _forms.popitem(last=False)
+    with _forms_lock:
+        _forms[key] = (time.monotonic(), form)
+        _forms.move_to_end(key)
+        while len(_forms) > _REMEMBERED_FORMS:
+            _forms.popitem(last=False)
 
 
 def form_remembered(*, brand_slug: str, form_slug: str) -> CollectionForm | None:
