@@ -120,3 +120,23 @@ def test_it_raises_a_widget_publish_bug_instead_of_retrying_it(brand_a, monkeypa
     with pytest.raises(KeyError):
         widget_publish_task.run(widget.id)
     assert retries == []
+
+
+def test_it_treats_ffmpeg_failing_on_a_full_disk_as_an_outage_not_a_damaged_video(tmp_path):
+    from testimonials import outages
+    from testimonials.media import video
+
+    src = video.generate_sample_video(tmp_path / "in.mp4", seconds=1)
+    info = video.inspect_video(src, max_seconds=60)
+    with pytest.raises(OSError) as raised:
+        video.transcode_video(src, "/dev/full", info=info)  # every write: ENOSPC
+    assert raised.value.errno == errno.ENOSPC
+    assert outages.outage_kind(raised.value) == "disk"
+
+
+def test_it_still_rejects_a_video_ffmpeg_cannot_read():
+    from testimonials.media import video
+    from testimonials.media.errors import MediaRejected
+
+    assert isinstance(video._damaged("Invalid data found when processing input"), MediaRejected)
+    assert video._damaged("Error writing trailer: No space left on device").errno == errno.ENOSPC
