@@ -1,4 +1,5 @@
-"""The embedded default's broker: kombu's filesystem transport, with messages written atomically.
+"""The brokers' transports: kombu's filesystem transport with messages written atomically (the embedded
+default), and kombu's Redis transport with a worker-killing bug worked around (production).
 
 kombu (5.7) creates a message file and then writes it, while a worker polling the folder moves and
 reads any file it lists: a message caught between the two is read empty, and the worker stops on
@@ -12,8 +13,10 @@ import os
 import uuid
 from time import monotonic
 
+import redis.exceptions
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
+from kombu.transport import redis as redis_transport
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
@@ -33,3 +36,27 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+
+# --------------------------------------------------------------------------- Redis (production)
+# Celery 5.7 with kombu 5.7 killed the worker on a Redis restart, with
+# `Unrecoverable error: AttributeError("'NoneType' object has no attribute 'hostname'")`: once the
+# consumer has collected its broken connection (transport.client set to None), closing the channel
+# again (restoring unacknowledged messages) or acknowledging a late-ack task that finished meanwhile
+# asks the channel for a new Redis client, and `_connparams` reads `None.hostname`. Every caller on
+# that path ignores connection errors (ignore_errors, maybe_close_channel, ack_log_error) but not an
+# AttributeError, so it escaped to the worker's blueprint. Raising the connection error it really is
+# lets Celery reconnect as designed. The unacknowledged message stays in Redis's unacked set (if
+# Redis kept it) and the sweeper re-enqueues the row anyway; every late-ack task is idempotent.
+# Reproduced by tests/integration/test_broker_loss.py.
+
+
+class RedisChannel(redis_transport.Channel):
+    def _connparams(self, asynchronous=False):
+        if self.connection.client is None:
+            raise redis.exceptions.ConnectionError("the broker connection was closed after a connection loss")
+        return super()._connparams(asynchronous=asynchronous)
+
+
+class RedisTransport(redis_transport.Transport):
+    Channel = RedisChannel

@@ -3,12 +3,15 @@
 import os
 import pkgutil
 
-from celery import Celery
+from celery import Celery, signals
 from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # filesystem:// (the embedded default) writes each message atomically: see config/broker.py.
 TRANSPORT_ALIASES["filesystem"] = "config.broker:Transport"
+# redis:// keeps a worker alive when Redis dies under it: see config/broker.py.
+TRANSPORT_ALIASES["redis"] = "config.broker:RedisTransport"
+TRANSPORT_ALIASES["rediss"] = "config.broker:RedisTransport"
 
 app = Celery("vouch")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -23,3 +26,17 @@ def _task_packages() -> list[str]:
 
 
 app.autodiscover_tasks(_task_packages)
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _drop_dead_database_connections(**kwargs) -> None:
+    """Before and after every task, as Django does around every request: a connection that failed
+    (PostgreSQL restarted) is closed and opened again on first use, and with CONN_HEALTH_CHECKS the
+    next use checks it first. Celery's own fixup only reconnects every CELERY_DB_REUSE_MAX tasks, so a
+    worker process failed 442 tasks in a row after a restart (tests/integration/test_database_restart.py)."""
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:  # a task run eagerly inside a test's transaction keeps it
+            conn.close_if_unusable_or_obsolete()

@@ -148,8 +148,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Rate limits need a cache shared by every web process: Redis in production, the database here.
 if env.str("CACHE_URL", default=""):
     CACHES = {"default": _env("cache_url", "CACHE_URL")}
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # Short timeouts, and a local fallback while Redis is unreachable: a submit never waits on a
+        # dead cache, and rate limits keep working per process (testimonials/resilient_cache.py).
+        CACHES["default"]["BACKEND"] = "testimonials.resilient_cache.FailOpenRedisCache"
+        _cache_timeout = _env("float", "VOUCH_CACHE_TIMEOUT", default=0.5)
+        CACHES["default"].setdefault("OPTIONS", {}).update(
+            {"socket_timeout": _cache_timeout, "socket_connect_timeout": _cache_timeout}
+        )
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "vouch_cache"}}
+
+# After a Redis cache failure, a process uses its local cache for this long before trying Redis again.
+VOUCH_CACHE_COOLDOWN_SECONDS = _env("float", "VOUCH_CACHE_COOLDOWN_SECONDS", default=10.0)
 
 # --------------------------------------------------------------------------- auth
 AUTH_PASSWORD_VALIDATORS = [
@@ -297,6 +308,16 @@ else:
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker (and beat) whose broker goes away keeps retrying, forever, instead of exiting after 100
+# attempts: nothing restarts it, and the work waits in the database meanwhile. See config/broker.py
+# for the Redis bug that used to kill it anyway (tests/integration/test_broker_loss.py).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CHANNEL_ERROR_RETRY = True
+# A late-ack task running when the connection drops finishes its work: every one is idempotent (a
+# claim on its row), so a copy Redis redelivers later is a no-op, and cancelling a transcode to
+# redo it wastes minutes of work.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -314,7 +335,15 @@ CELERY_DB_REUSE_MAX = _env("int", "CELERY_DB_REUSE_MAX", default=500)
 CELERY_TASK_DEFAULT_QUEUE = "text"
 CELERY_TASK_ROUTES = {
     "testimonials.renditions.tasks.*": {"queue": "media"},
+    # The sweeper recovers what a dead or stuck worker left behind, so it must not wait in that
+    # worker's queue: its own queue, consumed by its own small worker (README, production).
+    "testimonials.tasks.*": {"queue": "sweeper"},
+    # The spool is a folder on the web host: replayed by that same sweeper worker (testimonials/spool).
+    "testimonials.spool.tasks.*": {"queue": "sweeper"},
 }
+# Submissions accepted while the database or the originals' disk was down wait here, fsync'd, until
+# they are stored (testimonials/spool). A local disk of the web host, not the originals' one.
+VOUCH_SPOOL_DIR = Path(_env("str", "VOUCH_SPOOL_DIR", default=str(VAR_DIR / "spool")))
 CELERY_TIMEZONE = TIME_ZONE
 # How long a row may sit in received/processing before the sweeper enqueues it again.
 VOUCH_STUCK_AFTER_SECONDS = _env("int", "VOUCH_STUCK_AFTER_SECONDS", default=120)
@@ -326,13 +355,24 @@ VOUCH_PROCESS_BATCH = _env("int", "VOUCH_PROCESS_BATCH", default=50)
 VOUCH_OUTBOX_RETENTION_DAYS = _env("int", "VOUCH_OUTBOX_RETENTION_DAYS", default=7)
 # A bug while enqueueing (not a broker outage) raises instead of being logged: on in tests only.
 VOUCH_ENQUEUE_BUGS_RAISE = False
+# After a broker failure, a process stops trying to send for this long (queue.CircuitBreaker): a
+# request never waits out the broker's timeouts twice in a row, and the sweeper sends what was skipped.
+VOUCH_BROKER_COOLDOWN_SECONDS = _env("float", "VOUCH_BROKER_COOLDOWN_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE = {
     # Accepted work is never lost: re-enqueue rows whose message was lost (broker down at submit
     # time, worker killed) once they have waited VOUCH_STUCK_AFTER_SECONDS, and hand undispatched
     # lifecycle entries to their subscribers.
+    # A sweep not run within one interval (its worker down) is dropped, not piled up: the next one does it all.
     "sweep-stuck-work": {
         "task": "testimonials.tasks.sweep_stuck_task",
         "schedule": _env("float", "VOUCH_SWEEP_EVERY_SECONDS", default=30.0),
+        "options": {"expires": _env("float", "VOUCH_SWEEP_EVERY_SECONDS", default=30.0)},
+    },
+    # Submissions spooled during an outage are stored as soon as the database is back (exactly once).
+    "spool-replay": {
+        "task": "testimonials.spool.tasks.spool_replay_task",
+        "schedule": _env("float", "VOUCH_SPOOL_REPLAY_EVERY_SECONDS", default=15.0),
+        "options": {"expires": _env("float", "VOUCH_SPOOL_REPLAY_EVERY_SECONDS", default=15.0)},
     },
     # The outbox keeps dispatched entries VOUCH_OUTBOX_RETENTION_DAYS for inspection, then drops them.
     "purge-lifecycle-outbox": {"task": "testimonials.tasks.lifecycle_purge_task", "schedule": 3600.0},
@@ -564,8 +604,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["outages"]}},
     "filters": {
+        # An outage (database, broker, full disk) fails every request and task at once: one line per
+        # outage kind and logger per interval, with a count, instead of a traceback per failure.
+        "outages": {
+            "()": "testimonials.outages.OutageLogFilter",
+            "interval": _env("float", "VOUCH_OUTAGE_LOG_INTERVAL", default=60.0),
+        },
         # kombu warns on every connection that the embedded filesystem:// broker has no host name:
         # true, and not a problem. Everything else it says is kept.
         "not_filesystem_hostname": {

@@ -19,12 +19,16 @@ import redis.exceptions
 from django.conf import settings
 from django.db import transaction
 
+from testimonials.outages import CircuitBreaker
+
 log = logging.getLogger(__name__)
 
 # What a broker that is down, frozen or full raises from apply_async(retry=False). OSError covers
-# refused and timed-out sockets and the embedded filesystem transport's disk.
+# refused and timed-out sockets; ChannelError is the embedded filesystem transport's full disk
+# (config/broker.py).
 BROKER_ERRORS: tuple[type[BaseException], ...] = (
     kombu.exceptions.OperationalError,
+    kombu.exceptions.ChannelError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     OSError,
@@ -48,6 +52,10 @@ class Retry:
 PROCESSING_RETRY = Retry(base=2.0, cap=300.0)
 # media_process_task: a transient failure (storage, database, a time limit) retries the asset.
 MEDIA_RETRY = Retry(base=5.0, cap=600.0)
+# Any task whose work failed because of the infrastructure (database, broker, a full disk:
+# outages.is_infrastructure_error) rather than the item: its attempts are not used up, and it waits
+# over minutes, not seconds, so a one-minute outage cannot use up the five attempts of a photo.
+INFRASTRUCTURE_RETRY = Retry(base=20.0, cap=600.0)
 # lifecycle_dispatch_task: no retry of its own; the sweeper hands failed entries off again after this.
 DISPATCH_RETRY = Retry(base=30.0, cap=3600.0)
 # widget_publish_task: no retry of its own; a publish asked for and not done is re-enqueued by the sweeper.
@@ -90,18 +98,45 @@ def webhook_retry() -> Schedule:
 # IMPORT_STALLED_AFTER) is resumed by imports_resume_stalled_task, at most VOUCH_MAX_ATTEMPTS times.
 
 
+# While Redis was unreachable every submit waited out the broker's timeouts (4-6 s at p50, up to
+# 13 s): after one failure, this process skips the broker for VOUCH_BROKER_COOLDOWN_SECONDS. The row
+# is committed before any send and the sweeper (its own worker) enqueues whatever was skipped.
+broker_circuit = CircuitBreaker(cooldown=settings.VOUCH_BROKER_COOLDOWN_SECONDS)
+
+
+def broker_circuit_state() -> dict:
+    """This process's view of the broker for /readyz and metrics: closed (sending), open or half-open."""
+    return broker_circuit.state()
+
+
 def send(task, *args, countdown: float | None = None) -> bool:
-    """Enqueue `task(*args)` now (or after `countdown` seconds). True when the broker took it."""
+    """Enqueue `task(*args)` now (or after `countdown` seconds). True when the broker took it.
+
+    False when the broker failed, or failed moments ago (the circuit is open): the work is in the
+    database and the sweeper enqueues it again.
+    """
+    if not broker_circuit.allow():
+        log.warning("Did not enqueue %s: the broker failed moments ago.", task.name, extra={"outage": "broker"})
+        return False
     try:
         _apply(task, args, countdown)
     except BROKER_ERRORS as exc:
-        log.warning("Could not enqueue %s%r (%s); the sweeper will retry it.", task.name, args, exc)
+        broker_circuit.failed()
+        log.warning(
+            "Could not enqueue %s%r (%s: %s); the sweeper will retry it.",
+            task.name,
+            args,
+            type(exc).__name__,
+            exc,
+            extra={"outage": "broker"},
+        )
         return False
     except Exception:
         if settings.VOUCH_ENQUEUE_BUGS_RAISE:
             raise
         log.exception("Could not enqueue %s%r: a bug, not the broker. The sweeper will retry it.", task.name, args)
         return False
+    broker_circuit.succeeded()
     return True
 
 

@@ -123,3 +123,17 @@ def fake_broker(monkeypatch) -> FakeBroker:
     fake = FakeBroker()
     monkeypatch.setattr("testimonials.queue._apply", fake.apply)
     return fake
+
+
+@pytest.fixture(autouse=True)
+def _broker_circuit_closed(settings, tmp_path):
+    """Each test starts with a closed broker circuit (an earlier test's broker failure opens it for seconds),
+    its own submission spool, and no public form remembered from an earlier test."""
+    from testimonials import queue
+    from testimonials.spool import services as spool
+
+    settings.VOUCH_SPOOL_DIR = tmp_path / "spool"
+    spool._forms.clear()
+    queue.broker_circuit.succeeded()
+    yield
+    queue.broker_circuit.succeeded()

@@ -32,7 +32,7 @@ def database_url() -> str:
 
 @contextmanager
 def celery_worker(
-    *, concurrency: int = 1, queues: str = "text,media", extra_env: dict | None = None, beat: bool = False
+    *, concurrency: int = 1, queues: str = "text,media,sweeper", extra_env: dict | None = None, beat: bool = False
 ):
     """Run a worker until the block ends; yields the Popen. Its log is printed if the block fails."""
     env = {

@@ -6,6 +6,9 @@
   "use strict";
 
   var RETRY_DELAYS = [1000, 2000, 4000, 8000, 15000];
+  // A 503 means "we couldn't save it yet" (storage briefly down, and even the spool full): keep the
+  // page, with its files, and send again for about four minutes before asking the customer to.
+  var OUTAGE_DELAYS = [5000, 10000, 20000, 30000, 30000, 60000, 60000];
 
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
@@ -425,7 +428,7 @@
         }
         await solveProofOfWork(form, status);
         say(status, t("sending"));
-        var attempt = 0;
+        var attempt = 0, outage = 0;
         for (;;) {
           try {
             var result = await send(form, bar);
@@ -434,6 +437,12 @@
             return;
           } catch (err) {
             // Nothing is lost: the page stays, and the form token makes a resend store one testimonial.
+            if (err && err.outage && outage < OUTAGE_DELAYS.length) {
+              say(status, t("not_saved_yet", { s: Math.round(OUTAGE_DELAYS[outage] / 1000) }), "error");
+              await sleep(OUTAGE_DELAYS[outage++]);
+              say(status, t("sending"));
+              continue;
+            }
             if (attempt >= 2) { say(status, t("unreachable"), "error"); return; }
             say(status, t("trying_again"));
             await sleep(RETRY_DELAYS[attempt++]);
@@ -444,6 +453,59 @@
         if (document.body.contains(button)) button.disabled = false;
       }
     });
+  }
+
+  /* ------------------------------------------------------------------ draft
+     The customer's own words survive a reload, a crash or a lost connection: kept in sessionStorage
+     (this tab only, gone when it closes, never sent anywhere) while they write, cleared once the
+     thank-you page shows. Only what they typed: never the email address, files, tokens or hidden
+     fields. Widgets shown to visitors use no storage at all; this is the customer's own page, at
+     their own action. Storage may be blocked (a third-party frame): then there is simply no draft. */
+  var DRAFT_SKIP = { token: 1, author_email: 1, pow: 1, website: 1, consent_given: 1, marketing_consent: 1 };
+  function draftKey(path) { return "vouch-draft:" + path; }
+  function draftFields(form) {
+    return $all("input, textarea, select", form).filter(function (el) {
+      return el.name && !DRAFT_SKIP[el.name] && el.type !== "file" && el.type !== "hidden" &&
+        el.type !== "password" && !el.readOnly && !el.disabled && !/_upload$/.test(el.name) &&
+        !el.closest("[aria-hidden=true]");
+    });
+  }
+  function initDraft(form) {
+    var key = draftKey(window.location.pathname), store;
+    try { store = window.sessionStorage; store.getItem(key); } catch (e) { return; }
+    var fields = draftFields(form);
+    var saved = null;
+    try { saved = JSON.parse(store.getItem(key) || "null"); } catch (e) { saved = null; }
+    // Restore only into an empty form: a page the server sent back with the text already in it wins.
+    var typed = fields.some(function (el) {
+      return (el.type === "checkbox" || el.type === "radio") ? false : !!el.value;
+    });
+    if (saved && !typed) {
+      fields.forEach(function (el) {
+        if (!(el.name in saved)) return;
+        if (el.type === "checkbox") el.checked = saved[el.name] === true;
+        else if (el.type === "radio") el.checked = saved[el.name] === el.value;
+        else el.value = saved[el.name];
+        el.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+    }
+    var pending = null;
+    function save() {
+      pending = null;
+      var draft = {};
+      fields.forEach(function (el) {
+        if (el.type === "checkbox") draft[el.name] = el.checked;
+        else if (el.type === "radio") { if (el.checked) draft[el.name] = el.value; }
+        else draft[el.name] = el.value;
+      });
+      try { store.setItem(key, JSON.stringify(draft)); } catch (e) { /* full or blocked: no draft */ }
+    }
+    form.addEventListener("input", function () { if (!pending) pending = setTimeout(save, 400); });
+    form.addEventListener("change", function () { if (!pending) pending = setTimeout(save, 400); });
+  }
+  function clearDraft() {
+    // The thank-you page lives at <form path>thanks/.
+    try { window.sessionStorage.removeItem(draftKey(window.location.pathname.replace(/thanks\/$/, ""))); } catch (e) {}
   }
 
   /* Optional proof of work (CAPTCHA_VERIFIER=testimonials.abuse.ProofOfWork): find `pow` such that
@@ -478,7 +540,7 @@
         $("progress", bar).value = Math.floor((e.loaded / e.total) * 100);
       };
       req.onload = function () {
-        if (req.status >= 500) { reject(new Error("server")); return; }
+        if (req.status >= 500) { var e = new Error("server"); e.outage = req.status === 503; reject(e); return; }
         resolve({ url: req.responseURL || "", html: req.responseText });
       };
       req.onerror = function () { reject(new Error("network")); };
@@ -523,6 +585,7 @@
     var form = $("[data-collect-form]");
     initCopy();
     initFrameSize();
+    if ($("[data-thanks]")) clearDraft();
     if (!form) return;
     var state = { upload: null, recording: false, sending: false };
     initCounters(form);
@@ -530,6 +593,7 @@
     initPhotos(form);
     initSteps(form);
     initSubmit(form, state);
+    initDraft(form);
     var summary = $("[data-error-summary]");
     if (summary) summary.focus();
   }

@@ -183,7 +183,11 @@ def _save_originals(media: list[MediaUpload]) -> list[str]:
     try:
         for upload in media:
             name = field.generate_filename(None, _server_chosen_name(upload.content_type))
-            names.append(field.storage.save(name, File(upload.file, name=name), max_length=field.max_length))
+            try:
+                names.append(field.storage.save(name, File(upload.file, name=name), max_length=field.max_length))
+            except BaseException:
+                names.append(name)  # a full disk leaves the file it could not finish: it goes too
+                raise
     except BaseException:
         _delete_originals(names)
         raise

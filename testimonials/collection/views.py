@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,6 +25,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from testimonials import outages
 from testimonials.collection import abuse
 from testimonials.collection.fields import BY_NAME, KnownCustomer, mode_of
 from testimonials.collection.forms import TestimonialForm
@@ -47,6 +49,7 @@ from testimonials.selectors import (
     testimonial_referral_code_exists,
     testimonial_referral_code_for_submission,
 )
+from testimonials.spool import services as spool
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +121,9 @@ def js_strings() -> dict[str, str]:
         "sending": _("Sending…"),
         "unreachable": _("We could not reach the server. Your testimonial is still here: press Send again."),
         "trying_again": _("Connection lost. Trying again…"),
+        "not_saved_yet": _(
+            "We couldn't save your testimonial just yet. It is still here, and we will send it again in {s} seconds."
+        ),
         "robot_check": _("Checking that you are not a robot…"),
         "copied": _("Link copied ✓"),
         "step": _("Step {n} of {total}: {name}"),
@@ -229,8 +235,21 @@ def _thanks_url(form: CollectionForm, referral_code: str | None, request: HttpRe
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def collect_form(request: HttpRequest, brand_slug: str, form_slug: str) -> HttpResponse:
-    form = collection_form_get_public(brand_slug=brand_slug, form_slug=form_slug)
+    form = _public_form(brand_slug=brand_slug, form_slug=form_slug)
     return collect_page(request, form)
+
+
+def _public_form(*, brand_slug: str, form_slug: str) -> CollectionForm:
+    """The public form; while the database is down, the last copy this process loaded (testimonials/spool)."""
+    try:
+        form = collection_form_get_public(brand_slug=brand_slug, form_slug=form_slug)
+    except DatabaseError:
+        form = spool.form_remembered(brand_slug=brand_slug, form_slug=form_slug)
+        if form is None:
+            raise
+        return form
+    spool.form_remember(form)
+    return form
 
 
 @in_page_language
@@ -240,7 +259,12 @@ def collect_page(request: HttpRequest, form: CollectionForm, *, known: KnownCust
     prefilled and locked."""
     if request.method != "POST":
         return _render_form(request, form, known=known)
-    return _submit(request, form, known)
+    try:
+        return _submit(request, form, known)
+    except Exception as exc:
+        if not outages.is_infrastructure_error(exc):
+            raise
+        return _not_saved_yet(request, form, known, exc)
 
 
 def _submit(request: HttpRequest, form: CollectionForm, known: KnownCustomer | None = None) -> HttpResponse:
@@ -355,10 +379,34 @@ def _store(checked: _Checked, form: CollectionForm):
         submission = checked.bound.submission_data(
             submission_key=checked.token.submission_key, media=media, flags=checked.flags
         )
-        return testimonial_submit(form=form, data=submission)
+        try:
+            return testimonial_submit(form=form, data=submission)
+        except Exception as exc:
+            # The database or the originals' disk is down: the spool keeps it durably (or raises).
+            if not outages.is_infrastructure_error(exc) or submission.known is not None:
+                raise
+            log.warning("Could not store a submission to form %s; spooling it.", form.id, exc_info=exc)
+            return spool.submission_spool(form=form, data=submission)
     finally:
         for file in opened:
             file.close()
+
+
+def _not_saved_yet(
+    request: HttpRequest, form: CollectionForm, known: KnownCustomer | None, exc: BaseException
+) -> HttpResponse:
+    """503, friendly, with everything typed shown again: neither the database nor the spool could keep it."""
+    log.error("Could not store or spool a submission to form %s.", form.id, exc_info=exc)
+    request.upload_limits = {}
+    typed = {k: v for k, v in request.POST.items() if k not in ("token", abuse.HONEYPOT_FIELD)}
+    bound = TestimonialForm(collection_form=form, initial=typed, known=known)
+    notice = _(
+        "We couldn't save your testimonial just yet: our storage is briefly unavailable. Nothing is lost: your "
+        "text is still here. Please press Send again in a minute."
+    )
+    response = _render_form(request, form, bound, token=request.POST.get("token") or None, status=503, notice=notice)
+    response.headers["Retry-After"] = "30"
+    return response
 
 
 def _invalid(
@@ -384,7 +432,7 @@ def share_url(target: str, referral_code: str) -> str:
 @never_cache
 @require_safe
 def collect_thanks(request: HttpRequest, brand_slug: str, form_slug: str) -> HttpResponse:
-    form = collection_form_get_public(brand_slug=brand_slug, form_slug=form_slug)
+    form = _public_form(brand_slug=brand_slug, form_slug=form_slug)
     return _thanks(request, form)
 
 

@@ -10,6 +10,7 @@ The wheel has no ffprobe: facts come from `ffmpeg -i` (which exits 1 but prints 
 
 from __future__ import annotations
 
+import errno
 import functools
 import logging
 import math
@@ -135,7 +136,26 @@ _ROTATION = re.compile(r"(?:display ?matrix): rotation of (-?[\d.]+) degrees", r
 _HDR_TRANSFERS = ("arib-std-b67", "smpte2084")
 
 
-def _damaged(detail: str = "") -> MediaRejected:
+# What ffmpeg prints when it cannot write (strerror): the disk failed, not the video. Raised as the
+# OSError it is, an outage (testimonials/outages.py): the asset keeps its attempts and is retried later.
+_DISK_ERRORS = {
+    "No space left on device": errno.ENOSPC,
+    "Disk quota exceeded": errno.EDQUOT,
+    "Read-only file system": errno.EROFS,
+}
+
+
+def _disk_error(detail: str) -> OSError | None:
+    for message, code in _DISK_ERRORS.items():
+        if message in detail:
+            return OSError(code, f"ffmpeg could not write its output: {message}")
+    return None
+
+
+def _damaged(detail: str = "") -> MediaRejected | OSError:
+    disk = _disk_error(detail)
+    if disk is not None:
+        return disk
     if "moov atom not found" in detail:
         return MediaRejected("This video is incomplete: the upload may have been cut off.", code="incomplete")
     return MediaRejected("This video is damaged or in a format we cannot read.", code="damaged")
@@ -364,6 +384,10 @@ def _frame_at(video: Path, seconds: float, out: Path) -> bool:
         ],
         timeout=PROBE_TIMEOUT,
     )  # fmt: skip
+    if result.returncode != 0:
+        disk = _disk_error(result.stderr.decode("utf-8", "replace"))
+        if disk is not None:
+            raise disk
     return result.returncode == 0 and out.exists() and out.stat().st_size > 0
 
 

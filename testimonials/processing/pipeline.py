@@ -26,9 +26,10 @@ import logging
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from testimonials import queue
+from testimonials import outages, queue
 from testimonials.insights.selectors import topic_vocabularies_for_brands
 from testimonials.lifecycle.events import record
 from testimonials.models import EventType, Testimonial
@@ -194,21 +195,37 @@ def _write(work: list[Work]) -> dict[int, ProcessOutcome]:
 
 
 def _row_failed(testimonial_id: int, exc: BaseException) -> ProcessOutcome:
-    """Count a failed attempt of one row; if it may try again, enqueue it after a backoff."""
+    """Count a failed attempt of one row (not if the infrastructure failed); enqueue it again after a backoff."""
     from testimonials.processing.tasks import testimonial_process_task  # tasks import this module
 
     log.error("Processing testimonial %s failed", testimonial_id, exc_info=exc)
-    state = testimonial_processing_failed(testimonial_id=testimonial_id, error=f"{type(exc).__name__}: {exc}")
+    outage = outages.is_infrastructure_error(exc)
+    state = testimonial_processing_failed(
+        testimonial_id=testimonial_id, error=f"{type(exc).__name__}: {exc}", infrastructure=outage
+    )
     if state == State.RECEIVED:
         attempts = Testimonial.objects.filter(id=testimonial_id).values_list("attempts", flat=True).first() or 1
+        policy = queue.INFRASTRUCTURE_RETRY if outage else queue.PROCESSING_RETRY
         # A drain may pick the row up sooner, which the attempt counter bounds all the same.
-        queue.send(testimonial_process_task, testimonial_id, countdown=queue.PROCESSING_RETRY.delay(attempts - 1))
+        queue.send(testimonial_process_task, testimonial_id, countdown=policy.delay(attempts - 1))
     return ProcessOutcome("failed", state)
 
 
-def testimonial_processing_failed(*, testimonial_id: int, error: str) -> str:
-    """Record a failed attempt: back to received for a retry, or failed once attempts run out."""
+def testimonial_processing_failed(*, testimonial_id: int, error: str, infrastructure: bool = False) -> str:
+    """Record a failed attempt: back to received for a retry, or failed once attempts run out.
+
+    An `infrastructure` failure (the database, broker or disk, not the row: outages.py) gives the
+    attempt back: the row waits in received and is never marked failed for it.
+    """
     item = Testimonial.objects.get(id=testimonial_id)
+    if infrastructure:
+        changed = Testimonial.objects.filter(id=testimonial_id, state=State.PROCESSING, attempts=item.attempts).update(
+            state=State.RECEIVED,
+            state_changed_at=timezone.now(),
+            attempts=F("attempts") - 1,
+            last_error=f"Interrupted by an outage; it will be retried. {error}"[:2000],
+        )
+        return State.RECEIVED if changed else item.state
     give_up = item.attempts >= settings.VOUCH_MAX_ATTEMPTS
     target = State.FAILED if give_up else State.RECEIVED
     with transaction.atomic():

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from testimonials import queue
+from testimonials import outages, queue
 from testimonials.models import Testimonial
 from testimonials.processing import pipeline
 
@@ -29,9 +29,20 @@ def testimonial_process_task(self, testimonial_id: int) -> str:
     except SoftTimeLimitExceeded as exc:
         failure, error = exc, "Took too long."
     except Exception as exc:
-        log.exception("Processing testimonial %s failed", testimonial_id)
+        log.exception("Processing testimonial %s failed", testimonial_id)  # one line per outage: outages.py
         failure, error = exc, f"{type(exc).__name__}: {exc}"
-    state = pipeline.testimonial_processing_failed(testimonial_id=testimonial_id, error=error)
+    outage = outages.is_infrastructure_error(failure)
+    policy = queue.INFRASTRUCTURE_RETRY if outage else queue.PROCESSING_RETRY
+    try:
+        state = pipeline.testimonial_processing_failed(
+            testimonial_id=testimonial_id, error=error, infrastructure=outage
+        )
+    except Exception as exc:
+        if not outages.is_infrastructure_error(exc):
+            raise
+        # The database is still down: try again later. The row stays claimed until then, and the
+        # sweeper releases it if this retry is lost too.
+        raise self.retry(exc=exc, countdown=queue.INFRASTRUCTURE_RETRY.delay(self.request.retries)) from exc
     if state == Testimonial.State.RECEIVED:
-        raise self.retry(exc=failure, countdown=queue.PROCESSING_RETRY.delay(self.request.retries)) from failure
+        raise self.retry(exc=failure, countdown=policy.delay(self.request.retries)) from failure
     return state

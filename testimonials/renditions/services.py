@@ -30,7 +30,7 @@ from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from testimonials import queue
+from testimonials import outages, queue
 from testimonials.lifecycle.events import record
 from testimonials.media import video as video_media
 from testimonials.media.errors import MediaRejected, MediaTimeout
@@ -120,6 +120,15 @@ def media_process(*, asset_id: int, retry: Callable[[Exception, int], None] | No
 
 def _transient(asset: MediaAsset, attempt: int, exc: Exception, retry) -> str:
     reason = _transient_reason(exc)
+    if outages.is_infrastructure_error(exc):
+        # A full disk or a database restart says nothing about the file: give the attempt back, so a
+        # long outage never leaves a photo or video failed for good (the retry waits minutes).
+        released = MediaAsset.objects.filter(id=asset.id, status=Status.PROCESSING, attempts=attempt).update(
+            status=Status.PENDING, status_changed_at=timezone.now(), progress=0, error=reason, attempts=attempt - 1
+        )
+        if released and retry is not None:
+            retry(exc, attempt - 1)
+        return Status.PENDING
     if attempt >= settings.VOUCH_MAX_ATTEMPTS:
         _fail(asset, attempt, f"Gave up after {attempt} attempts. Last error: {reason}")
         return Status.FAILED

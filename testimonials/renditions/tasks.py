@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from testimonials import queue
+from testimonials import outages, queue
 from testimonials.renditions import services
 
 
@@ -20,6 +20,9 @@ from testimonials.renditions import services
     reject_on_worker_lost=True,
 )
 def media_process_task(self, asset_id: int) -> str:
-    return services.media_process(
-        asset_id=asset_id, retry=lambda exc, attempt: self.retry(exc=exc, countdown=queue.MEDIA_RETRY.delay(attempt))
-    )
+    def retry(exc: Exception, attempt: int) -> None:
+        if outages.is_infrastructure_error(exc):  # its attempt was given back: wait minutes, not seconds
+            raise self.retry(exc=exc, countdown=queue.INFRASTRUCTURE_RETRY.delay(self.request.retries))
+        raise self.retry(exc=exc, countdown=queue.MEDIA_RETRY.delay(attempt))
+
+    return services.media_process(asset_id=asset_id, retry=retry)

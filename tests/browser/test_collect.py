@@ -312,3 +312,51 @@ def test_it_solves_the_optional_proof_of_work_in_the_browser(page, live_server, 
     page.get_by_role("button", name="Send my testimonial").click()
     _wait_for_thanks(page)
     assert Testimonial.objects.count() == 1
+
+
+def test_it_keeps_a_draft_through_a_reload_and_forgets_it_once_sent(page, live_server, collect_form):
+    _open(page, live_server, collect_form)
+    _fill_basics(page, text="Half-written before my laptop died: the oat latte is superb.")
+    page.get_by_label("Your email").fill("ana@example.com")
+    page.wait_for_timeout(600)  # the draft is saved a moment after typing stops
+    page.reload()
+    expect(page.get_by_label("Your testimonial")).to_have_value(
+        "Half-written before my laptop died: the oat latte is superb."
+    )
+    expect(page.get_by_label("Your name")).to_have_value("Ana Souza")
+    expect(page.get_by_label("Your email")).to_have_value("")  # never kept in the browser
+    assert page.evaluate("Object.keys(sessionStorage).length") == 1
+    assert page.evaluate("Object.keys(localStorage).length") == 0
+    page.get_by_label("I agree that my testimonial").check()  # consent is given again, not restored
+    page.get_by_role("button", name="Send my testimonial").click()
+    _wait_for_thanks(page)
+    assert page.evaluate("Object.keys(sessionStorage).length") == 0
+    _open(page, live_server, collect_form)
+    expect(page.get_by_label("Your testimonial")).to_have_value("")
+
+
+def test_it_keeps_the_page_and_sends_again_while_storage_is_down(page, live_server, collect_form, monkeypatch):
+    from testimonials.spool import services as spool
+
+    failures = {"left": 1}
+    real_submit = spool.submission_spool
+
+    def storage_down(**kwargs):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OSError(28, "No space left on device")
+        return real_submit(**kwargs)
+
+    def database_down(**kwargs):
+        import django.db
+
+        raise django.db.OperationalError("connection refused")
+
+    monkeypatch.setattr("testimonials.collection.views.testimonial_submit", database_down)
+    monkeypatch.setattr(spool, "submission_spool", storage_down)
+    _open(page, live_server, collect_form)
+    _fill_basics(page, text="Sent while the shop's storage was down, and it still arrived.")
+    page.get_by_role("button", name="Send my testimonial").click()
+    expect(page.get_by_text("We couldn't save your testimonial just yet.")).to_be_visible()
+    _wait_for_thanks(page)  # the second try, five seconds later, went to the spool
+    assert spool.pending_count() == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+from contextlib import contextmanager
 
 import kombu.pools
 import psycopg
@@ -110,3 +111,114 @@ def someone_waits_on_a_lock() -> bool:
 def pool_children(proc: subprocess.Popen) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout
     return [int(pid) for pid in out.split()]
+
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster on a free port, that this test may stop and start at will.
+
+    Never the shared server on 5432: other suites use it. The cluster is initialised in a temporary
+    folder owned by the `postgres` system user (initdb refuses root), trusts local connections, and
+    holds a copy of this test's database (schema and the rows migrations wrote), made with pg_dump.
+    """
+
+    def __init__(self) -> None:
+        import tempfile
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.dir = tempfile.mkdtemp(prefix="vouch-pg-")
+        self.data = os.path.join(self.dir, "data")
+        os.chmod(self.dir, 0o777)
+        self.name = connection.settings_dict["NAME"]
+        self._as_postgres([f"{PG_BIN}/initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync"])
+        self.start()
+        self._copy_test_database()
+
+    def _as_postgres(self, cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        return subprocess.run(prefix + cmd, check=True, capture_output=True, text=True, **kwargs)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._as_postgres([f"{PG_BIN}/pg_ctl", "-D", self.data, "-o", options, "-w", "-l", f"{self.dir}/log", "start"])
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server: `fast` ends every session (what a restart does), `immediate` is a crash."""
+        self._as_postgres([f"{PG_BIN}/pg_ctl", "-D", self.data, "-m", mode, "-w", "stop"])
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def destroy(self) -> None:
+        import shutil
+
+        try:
+            self.stop("immediate")
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{self.name}"
+
+    def _copy_test_database(self) -> None:
+        s = connection.settings_dict
+        self._as_postgres(["createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", self.name])
+        dump = subprocess.run(
+            [
+                "pg_dump",
+                "-h",
+                s.get("HOST") or "127.0.0.1",
+                "-p",
+                str(s.get("PORT") or 5432),
+                "-U",
+                "postgres",
+                "--no-owner",
+                s["NAME"],
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        subprocess.run(
+            [
+                "psql",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                self.name,
+            ],
+            input=dump,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+
+
+@contextmanager
+def django_uses(server: PostgresServer):
+    """Point this test process's default database connection at `server` for the block."""
+    from django.db import connections
+
+    conn = connections["default"]
+    conn.close()
+    saved = dict(conn.settings_dict)
+    conn.settings_dict.update({"HOST": "127.0.0.1", "PORT": str(server.port), "USER": "postgres", "PASSWORD": ""})
+    try:
+        yield
+    finally:
+        conn.close()
+        conn.settings_dict.clear()
+        conn.settings_dict.update(saved)

@@ -37,7 +37,7 @@ class Command(BaseCommand):
                 "worker",
                 "--beat",
                 f"--schedule={var / 'celerybeat-schedule'}",
-                "--queues=text,media",
+                "--queues=text,media,sweeper",
                 f"--concurrency={concurrency}",
                 # Quiet in normal operation: warnings and errors only, not a line per task.
                 "--loglevel=WARNING",

@@ -1,0 +1,81 @@
+"""The Redis cache, failing open to a local one while Redis is unreachable.
+
+Rate limits, the blocked-site report throttle and the invitation sender's lock share the cache.
+When Redis was killed or frozen, every submit waited out its timeouts and then failed. Here each
+call has short socket timeouts (settings: VOUCH_CACHE_TIMEOUT), and after one failure the process
+uses a local in-memory cache for VOUCH_CACHE_COOLDOWN_SECONDS before trying Redis again
+(outages.CircuitBreaker). Rate limiting keeps working meanwhile, per process instead of shared: a
+limit of 10 per address becomes at most 10 per address and web process for the outage, which is
+"fail open safely": customers are served, and a flood from one address is still cut off.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis.exceptions
+from django.conf import settings
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+
+from testimonials.outages import CircuitBreaker
+
+log = logging.getLogger(__name__)
+
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+GUARDED = (
+    "add",
+    "get",
+    "set",
+    "touch",
+    "delete",
+    "get_many",
+    "has_key",
+    "incr",
+    "set_many",
+    "delete_many",
+    "clear",
+)
+
+
+class FailOpenRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self.local = LocMemCache(f"vouch-fallback-{id(self)}", {"TIMEOUT": params.get("TIMEOUT", 300)})
+        self.circuit = CircuitBreaker(cooldown=getattr(settings, "VOUCH_CACHE_COOLDOWN_SECONDS", 10.0))
+
+
+def _guarded(name: str):
+    def method(self, *args, **kwargs):
+        if self.circuit.allow():
+            try:
+                result = getattr(RedisCache, name)(self, *args, **kwargs)
+            except REDIS_DOWN as exc:
+                self.circuit.failed()
+                log.warning(
+                    "The Redis cache is unreachable (%s: %s); using a local cache for now.",
+                    type(exc).__name__,
+                    exc,
+                    extra={"outage": "redis"},
+                )
+            else:
+                self.circuit.succeeded()
+                return result
+        return getattr(self.local, name)(*args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+for _name in GUARDED:
+    setattr(FailOpenRedisCache, _name, _guarded(_name))
+
+
+def cache_circuit_state() -> dict:
+    """The default cache's view of Redis for /readyz and metrics (closed when it is not a Redis cache)."""
+    from django.core.cache import cache
+
+    circuit = getattr(cache, "circuit", None)
+    if circuit is None:
+        return {"state": "closed", "failures": 0, "skipped": 0, "retry_in": 0.0}
+    return circuit.state()
