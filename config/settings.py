@@ -9,6 +9,7 @@ Importing settings writes nothing to disk: the app creates the folders it needs 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from pathlib import Path
@@ -87,6 +88,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id reaches every log line, and the latency histogram sees the whole request.
+    "testimonials.observability.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -478,14 +481,43 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = _HTTPS
 SECURE_HSTS_PRELOAD = _HTTPS
 if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# --------------------------------------------------------------------------- operations
+# /metrics answers these addresses (comma-separated addresses or networks; the client address as
+# TRUSTED_PROXY_COUNT reads it), or anyone with `Authorization: Bearer <VOUCH_METRICS_TOKEN>`.
+VOUCH_METRICS_TOKEN = _env("str", "VOUCH_METRICS_TOKEN", default="")
+try:
+    VOUCH_METRICS_ALLOW = [
+        ipaddress.ip_network(part.strip(), strict=False)
+        for part in _env("list", "VOUCH_METRICS_ALLOW", default=["127.0.0.1", "::1"])
+        if part.strip()
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"Environment variable VOUCH_METRICS_ALLOW is malformed: {exc}") from exc
+# /readyz answers 503 when a disk Vouch writes customers' files to has less free space than this.
+VOUCH_READY_MIN_FREE_MB = _env("int", "VOUCH_READY_MIN_FREE_MB", default=256)
+# One INFO line per request (method, path, status, duration) on the vouch.access logger: off, so
+# the log stays quiet in normal operation; nginx keeps the access log.
+VOUCH_ACCESS_LOG = _bool("VOUCH_ACCESS_LOG", False)
+# plain: one readable line per record; json: one JSON object per line (for a log shipper).
+LOG_FORMAT = _env("str", "LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"Environment variable LOG_FORMAT is malformed: use plain or json, not {LOG_FORMAT!r}")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "testimonials.observability.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "filters": {
+        # Every record carries the id of the request or task it was written for.
+        "request_id": {"()": "testimonials.observability.logs.RequestIdFilter"},
         # kombu warns on every connection that the embedded filesystem:// broker has no host name:
         # true, and not a problem. Everything else it says is kept.
         "not_filesystem_hostname": {
