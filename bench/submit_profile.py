@@ -6,18 +6,21 @@
 Sets up a throw-away Vouch like bench/submit_latency.py (its database is recreated, its Redis
 database flushed) and serves it with gunicorn, one sync worker, through bench/profiled_wsgi.py:
 cProfile around each POST. The client fetches the form, then posts a multipart text submission
-(as a browser does) one at a time. It prints the CPU time per submit measured in the worker
-thread twice (without the profiler, then with it: cProfile adds its own overhead), and the top
-functions by own time and by cumulative time.
+(as a browser does) one at a time, each followed by a GET /healthz. It prints the median CPU time
+of a submit measured in the worker thread (with /healthz as the same-run reference), without the
+profiler and then with it (cProfile timed by the thread's CPU clock adds its own overhead), and
+the top functions by own time and by cumulative time.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import pstats
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,7 +82,7 @@ def _serve(env: dict, port: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def _run(env: dict, n: int, body: str, profile: bool) -> tuple[float, Path]:
+def _run(env: dict, n: int, body: str, profile: bool) -> tuple[dict[str, float], Path]:
     out = Path(env["VOUCH_VAR_DIR"]) / ("submit.prof" if profile else "plain.prof")
     run_env = {**env, "VOUCH_PROFILE_OUT": str(out)}
     if not profile:
@@ -93,8 +96,9 @@ def _run(env: dict, n: int, body: str, profile: bool) -> tuple[float, Path]:
         client.request("GET", "/__profile__?reset=1")
         for _ in range(n):
             _submit(client, body)
-        count, cpu = (float(x) for x in client.request("GET", "/__profile__")[1].split())
-        return cpu / count * 1000, out
+            client.request("GET", "/healthz")  # the same-run reference, interleaved
+        cpu = json.loads(client.request("GET", "/__profile__")[1])
+        return {kind: statistics.median(samples) * 1000 for kind, samples in cpu.items()}, out
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
@@ -130,8 +134,10 @@ def main() -> int:
     plain, _ = _run(env, n, args.body, profile=False)
     profiled, out = _run(env, n, args.body, profile=True)
     print(
-        f"{n} submits ({args.body}), load average {os.getloadavg()[0]:.1f}: CPU per submit in the worker thread "
-        f"{plain:.2f} ms without the profiler, {profiled:.2f} ms with it"
+        f"{n} submits ({args.body}), load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cpus. Median CPU per "
+        f"request in the worker thread: submit {plain['submit']:.2f} ms, /healthz {plain['healthz']:.2f} ms "
+        f"(submit = {plain['submit'] / plain['healthz']:.1f}x healthz); "
+        f"with cProfile on: submit {profiled['submit']:.2f} ms"
     )
     for order in ("tottime", "cumulative"):
         text = io.StringIO()
