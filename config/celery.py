@@ -9,6 +9,8 @@ from kombu.transport import TRANSPORT_ALIASES
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # filesystem:// (the embedded default) writes each message atomically: see config/broker.py.
 TRANSPORT_ALIASES["filesystem"] = "config.broker:Transport"
+# redis:// reuses one Redis client per channel instead of building one per publish: config/redis_clients.py.
+TRANSPORT_ALIASES["redis"] = "config.redis_clients:Transport"
 
 app = Celery("vouch")
 app.config_from_object("django.conf:settings", namespace="CELERY")

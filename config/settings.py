@@ -147,6 +147,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Rate limits need a cache shared by every web process: Redis in production, the database here.
 if env.str("CACHE_URL", default=""):
     CACHES = {"default": _env("cache_url", "CACHE_URL")}
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # The same cache, with one Redis client per connection pool rather than one per command.
+        CACHES["default"]["BACKEND"] = "config.redis_clients.RedisCache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "vouch_cache"}}
 
