@@ -292,6 +292,9 @@ CELERY_TASK_TIME_LIMIT = _env("int", "CELERY_TASK_TIME_LIMIT", default=360)
 # stays below the soft limit so the asset fails with a clear reason; progress renews the lease.
 VOUCH_MEDIA_SOFT_TIME_LIMIT = _env("int", "VOUCH_MEDIA_SOFT_TIME_LIMIT", default=1800)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers log through LOGGING below like the web (LOG_FORMAT, request and task ids), instead of
+# Celery replacing the root logger's handlers with its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Celery's Django fixup closes the database connection before and after every task unless this is
 # set (CONN_MAX_AGE is ignored there): a new PostgreSQL connection per task cost more than the task.
 CELERY_DB_REUSE_MAX = _env("int", "CELERY_DB_REUSE_MAX", default=500)
@@ -534,5 +537,7 @@ LOGGING = {
         # The development server's line per request; its 4xx and 5xx lines (warnings, errors) stay.
         "django.server": {"level": "WARNING"},
         "kombu.connection": {"filters": ["not_filesystem_hostname"]},
+        # Celery's line per task received and finished; its warnings and errors stay.
+        "celery": {"level": "WARNING"},
     },
 }

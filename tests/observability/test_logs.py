@@ -112,3 +112,26 @@ def test_it_tags_a_celery_tasks_records_with_its_task_id(collected):
     signals.task_postrun.send(sender=None, task_id="abc123", task=None)
     assert collected[-1].request_id == "task-abc123"
     assert request_id_var.get() == "-"
+
+
+def test_it_lets_workers_log_like_the_web_and_stay_quiet_per_task(tmp_path):
+    """A worker keeps LOGGING's handlers (JSON, request ids) and writes no line per task."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    code = (
+        "import os, logging; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; import django; django.setup(); "
+        "from config.celery import app; app.log.setup(loglevel='INFO'); "
+        "logging.getLogger('celery.app.trace').info('Task x succeeded'); "
+        "logging.getLogger('testimonials.processing').warning('held for review')"
+    )
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "true", "VOUCH_VAR_DIR": str(tmp_path), "LOG_FORMAT": "json",
+           "VOUCH_READ_DOT_ENV": "false"}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert [(e["logger"], e["message"]) for e in lines] == [("testimonials.processing", "held for review")]
