@@ -12,6 +12,7 @@ import time
 import uuid
 
 from django.conf import settings
+from django.core.signals import request_finished
 
 from testimonials.observability import metrics
 from testimonials.observability.logs import VALID_ID, request_id_var
@@ -42,19 +43,25 @@ class ObservabilityMiddleware:
     def __call__(self, request):
         request_id = _request_id(request)
         request.request_id = request_id
-        token = request_id_var.set(request_id)
+        # Kept until the request is finished (request_finished, below), not reset here: Django logs
+        # "Not Found" and "Internal Server Error" after the middleware has returned.
+        request_id_var.set(request_id)
         started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-            elapsed = time.perf_counter() - started
-            response.headers["X-Request-ID"] = request_id
-            route = _route(request)
-            metrics.observe_request(request.method, route, response.status_code, elapsed)
-            if settings.VOUCH_ACCESS_LOG:
-                access_log.info(
-                    "%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed * 1000,
-                    extra={"route": route, "status": response.status_code, "duration_ms": round(elapsed * 1000, 1)},
-                )  # fmt: skip
-            return response
-        finally:
-            request_id_var.reset(token)
+        response = self.get_response(request)
+        elapsed = time.perf_counter() - started
+        response.headers["X-Request-ID"] = request_id
+        route = _route(request)
+        metrics.observe_request(request.method, route, response.status_code, elapsed)
+        if settings.VOUCH_ACCESS_LOG:
+            access_log.info(
+                "%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed * 1000,
+                extra={"route": route, "status": response.status_code, "duration_ms": round(elapsed * 1000, 1)},
+            )  # fmt: skip
+        return response
+
+
+def _forget_request_id(**_kwargs) -> None:
+    request_id_var.set("-")
+
+
+request_finished.connect(_forget_request_id, dispatch_uid="vouch-forget-request-id")

@@ -6,6 +6,7 @@ import json
 import logging
 
 import pytest
+from django.core.signals import request_finished
 from django.http import HttpResponse
 from django.test import RequestFactory
 
@@ -63,14 +64,23 @@ def test_it_replaces_an_id_that_does_not_look_like_one(db, client, settings, off
     assert answered != offered and len(answered) == 32
 
 
-def test_it_puts_the_request_id_in_every_record_written_during_the_request(settings, collected):
+def test_it_puts_the_request_id_in_every_record_written_during_the_request(db, settings, collected):
     settings.VOUCH_ACCESS_LOG = False
     response = ObservabilityMiddleware(_view_that_logs)(RequestFactory().get("/x"))
     inside = [r for r in collected if r.getMessage() == "deep in a service"]
     assert [r.request_id for r in inside] == [response["X-Request-ID"]]
+    request_finished.send(sender=None)
     logging.getLogger("testimonials.later").warning("after the request")
     assert collected[-1].request_id == "-"
     assert request_id_var.get() == "-"
+
+
+def test_it_puts_the_request_id_in_djangos_own_not_found_and_error_lines(db, client, collected):
+    response = client.get("/no/such/page/")
+    (line,) = [r for r in collected if r.name == "django.request"]
+    assert line.getMessage() == "Not Found: /no/such/page/"
+    assert line.request_id == response["X-Request-ID"]
+    assert request_id_var.get() == "-"  # the test client finished the request
 
 
 def test_it_writes_no_line_per_request_unless_asked(settings, collected):
