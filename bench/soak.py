@@ -604,25 +604,30 @@ def _report(stack, rows, phases, starts, seconds, drained, drain_limit, processe
                 "submit_p50_ms": statistics.median([o.latency_ms for o in submits]) if submits else float("nan"),
                 "submit_p95_ms": _pct([o.latency_ms for o in submits], 0.95),
                 "widget_p95_ms": _pct([o.latency_ms for o in mine if o.kind == "widget"], 0.95),
+                # A document named by the pointer and already deleted by a newer publish.
+                "widget_404": sum(1 for o in mine if o.kind == "widget" and o.status == 404),
                 "other_5xx": sum(1 for o in mine if o.kind in ("api", "admin") and o.status >= 500),
             }
         )
     print(
         "\n| phase | window (s) | submits sent | accepted (303) | stored | final | lost | duplicated | stored, no 303 "
-        "| customer 5xx | no answer | submit p50 / p95 ms | widget p95 ms | API/admin 5xx |\n"
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| customer 5xx | no answer | submit p50 / p95 ms | widget p95 ms | widget 404 | API/admin 5xx |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     for row in table:
         print(
             f"| {row['phase']} | {row['window_s']} | {row['sent']} | {row['accepted']} | {row['stored']} | "
             f"{row['final']} | {row['lost']} | {row['duplicated']} | {row['stored_without_303']} | "
             f"{row['customer_5xx']} | {row['no_answer']} | {row['submit_p50_ms']:.0f} / {row['submit_p95_ms']:.0f} | "
-            f"{row['widget_p95_ms']:.0f} | {row['other_5xx']} |"
+            f"{row['widget_p95_ms']:.0f} | {row['widget_404']} | {row['other_5xx']} |"
         )
     drain = f"{drained:.0f} s" if drained is not None else f"not drained within {drain_limit:.0f} s"
     restarts = ", ".join(f"{p.name} {p.restarts}" for p in processes)
     kinds = {k: sum(1 for o in stack.outcomes if o.kind == k) for k in ("submit", "widget", "api", "admin")}
-    print(f"\ndrain after the load: {drain}; restarts by the supervisor: {restarts}; requests: {kinds}")
+    print(
+        f"\ndrain after the load: {drain}; restarts by the supervisor: {restarts}; requests: {kinds}; "
+        f"load average now {os.getloadavg()[0]:.1f}"
+    )
     return {"phases": table, "drain_s": drained, "restarts": {p.name: p.restarts for p in processes}, "requests": kinds}
 
 
