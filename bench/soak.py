@@ -406,6 +406,13 @@ def _db_rows(url: str, run_id: str) -> list[tuple[str, str]]:
         ).fetchall()
 
 
+def _media_failed(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM testimonials_mediaasset WHERE status = 'failed'").fetchone()[0]
+
+
 def _waiting(url: str) -> int:
     import psycopg
 
@@ -546,8 +553,11 @@ def main() -> int:
             time.sleep(1)
 
         rows = _db_rows(pg.url, run_id)
+        media_failed = _media_failed(pg.url)
         metrics = _request(web_port, "GET", "/metrics")[1].decode()
         report = _report(stack, rows, phases, starts, seconds, drained, drain_limit, processes)
+        report["media_failed"] = media_failed
+        print(f"media items that ended failed: {media_failed}")
         report["metrics_after"] = [
             line for line in metrics.splitlines()
             if line.startswith(("vouch_queue_depth", "vouch_waiting_items", "vouch_oldest_waiting_seconds",
