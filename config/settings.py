@@ -537,7 +537,8 @@ LOGGING = {
         # The development server's line per request; its 4xx and 5xx lines (warnings, errors) stay.
         "django.server": {"level": "WARNING"},
         "kombu.connection": {"filters": ["not_filesystem_hostname"]},
-        # Celery's line per task received and finished; its warnings and errors stay.
-        "celery": {"level": "WARNING"},
+        # Celery's line per task received and per task finished; the rest of what it says stays.
+        "celery.worker.strategy": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
     },
 }
