@@ -38,8 +38,19 @@ SWEEPER_TASK = "testimonials.tasks.sweep_stuck_task"
 SWEEPER_LAST_RUN_KEY = "vouch:observability:sweeper-last-run"
 
 
+_observe_failed = False
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    REQUEST_SECONDS.labels(method, route, str(status)).observe(seconds)
+    """Count one request. Never fails the request: a full disk under PROMETHEUS_MULTIPROC_DIR costs the
+    metric, not the customer's answer (logged once per process)."""
+    global _observe_failed
+    try:
+        REQUEST_SECONDS.labels(method, route, str(status)).observe(seconds)
+    except Exception:
+        if not _observe_failed:
+            _observe_failed = True
+            log.warning("Could not record a request's latency; metrics of this process are incomplete.", exc_info=True)
 
 
 # --------------------------------------------------------------------------- Celery signals

@@ -153,3 +153,17 @@ def test_it_adds_up_every_process_in_multiprocess_mode(db, client, embedded_brok
     found = _samples(client.get("/metrics"))
     assert found[("vouch_test_multiprocess_total", (("x", "y"),))] == 3
     assert ("vouch_queue_depth", (("queue", "text"),)) in found
+
+
+def test_it_answers_the_customer_even_when_a_metric_cannot_be_written(db, client, form_a, monkeypatch):
+    from testimonials.observability import metrics
+
+    class Broken:
+        def labels(self, *args):
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(metrics, "REQUEST_SECONDS", Broken())
+    monkeypatch.setattr(metrics, "_observe_failed", False)
+    assert client.get(f"/c/{form_a.brand.slug}/{form_a.slug}/").status_code == 200
+    assert client.get("/healthz").status_code == 200
+    assert metrics._observe_failed is True
