@@ -20,6 +20,8 @@ from kombu.transport import redis as redis_transport
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
+from config import redis_clients
+
 
 class Channel(filesystem.Channel):
     def _put(self, queue, payload, **kwargs):
@@ -51,7 +53,7 @@ class Transport(filesystem.Transport):
 # Reproduced by tests/integration/test_broker_loss.py.
 
 
-class RedisChannel(redis_transport.Channel):
+class RedisChannel(redis_clients.Channel):
     def _connparams(self, asynchronous=False):
         if self.connection.client is None:
             raise redis.exceptions.ConnectionError("the broker connection was closed after a connection loss")

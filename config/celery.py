@@ -9,7 +9,8 @@ from kombu.transport import TRANSPORT_ALIASES
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # filesystem:// (the embedded default) writes each message atomically: see config/broker.py.
 TRANSPORT_ALIASES["filesystem"] = "config.broker:Transport"
-# redis:// keeps a worker alive when Redis dies under it: see config/broker.py.
+# redis:// keeps a worker alive when Redis dies under it (config/broker.py) and reuses one Redis client
+# per channel instead of building one per publish (config/redis_clients.py).
 TRANSPORT_ALIASES["redis"] = "config.broker:RedisTransport"
 TRANSPORT_ALIASES["rediss"] = "config.broker:RedisTransport"
 

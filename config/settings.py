@@ -9,6 +9,7 @@ Importing settings writes nothing to disk: the app creates the folders it needs 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from datetime import timedelta
@@ -89,6 +90,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id reaches every log line, and the latency histogram sees the whole request.
+    "testimonials.observability.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -150,7 +153,8 @@ if env.str("CACHE_URL", default=""):
     CACHES = {"default": _env("cache_url", "CACHE_URL")}
     if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
         # Short timeouts, and a local fallback while Redis is unreachable: a submit never waits on a
-        # dead cache, and rate limits keep working per process (testimonials/resilient_cache.py).
+        # dead cache, and rate limits keep working per process (testimonials/resilient_cache.py); one
+        # Redis client per connection pool rather than one per command (config/redis_clients.py).
         CACHES["default"]["BACKEND"] = "testimonials.resilient_cache.FailOpenRedisCache"
         _cache_timeout = _env("float", "VOUCH_CACHE_TIMEOUT", default=0.5)
         CACHES["default"].setdefault("OPTIONS", {}).update(
@@ -329,6 +333,9 @@ CELERY_TASK_TIME_LIMIT = _env("int", "CELERY_TASK_TIME_LIMIT", default=360)
 # stays below the soft limit so the asset fails with a clear reason; progress renews the lease.
 VOUCH_MEDIA_SOFT_TIME_LIMIT = _env("int", "VOUCH_MEDIA_SOFT_TIME_LIMIT", default=1800)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers log through LOGGING below like the web (LOG_FORMAT, request and task ids), instead of
+# Celery replacing the root logger's handlers with its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Celery's Django fixup closes the database connection before and after every task unless this is
 # set (CONN_MAX_AGE is ignored there): a new PostgreSQL connection per task cost more than the task.
 CELERY_DB_REUSE_MAX = _env("int", "CELERY_DB_REUSE_MAX", default=500)
@@ -598,14 +605,43 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = _HTTPS
 SECURE_HSTS_PRELOAD = _HTTPS
 if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# --------------------------------------------------------------------------- operations
+# /metrics answers these addresses (comma-separated addresses or networks; the client address as
+# TRUSTED_PROXY_COUNT reads it), or anyone with `Authorization: Bearer <VOUCH_METRICS_TOKEN>`.
+VOUCH_METRICS_TOKEN = _env("str", "VOUCH_METRICS_TOKEN", default="")
+try:
+    VOUCH_METRICS_ALLOW = [
+        ipaddress.ip_network(part.strip(), strict=False)
+        for part in _env("list", "VOUCH_METRICS_ALLOW", default=["127.0.0.1", "::1"])
+        if part.strip()
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"Environment variable VOUCH_METRICS_ALLOW is malformed: {exc}") from exc
+# /readyz answers 503 when a disk Vouch writes customers' files to has less free space than this.
+VOUCH_READY_MIN_FREE_MB = _env("int", "VOUCH_READY_MIN_FREE_MB", default=256)
+# One INFO line per request (method, path, status, duration) on the vouch.access logger: off, so
+# the log stays quiet in normal operation; nginx keeps the access log.
+VOUCH_ACCESS_LOG = _bool("VOUCH_ACCESS_LOG", False)
+# plain: one readable line per record; json: one JSON object per line (for a log shipper).
+LOG_FORMAT = _env("str", "LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"Environment variable LOG_FORMAT is malformed: use plain or json, not {LOG_FORMAT!r}")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["outages"]}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "testimonials.observability.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id", "outages"]},
+    },
     "filters": {
+        # Every record carries the id of the request or task it was written for.
+        "request_id": {"()": "testimonials.observability.logs.RequestIdFilter"},
         # An outage (database, broker, full disk) fails every request and task at once: one line per
         # outage kind and logger per interval, with a count, instead of a traceback per failure.
         "outages": {
@@ -625,5 +661,8 @@ LOGGING = {
         # The development server's line per request; its 4xx and 5xx lines (warnings, errors) stay.
         "django.server": {"level": "WARNING"},
         "kombu.connection": {"filters": ["not_filesystem_hostname"]},
+        # Celery's line per task received and per task finished; the rest of what it says stays.
+        "celery.worker.strategy": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
     },
 }

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from testimonials.api.problems import api_not_found
+from testimonials.observability.views import metrics_view, readyz
 from testimonials.renditions.views import serve_public_media
 from testimonials.views.health import healthz
 from testimonials.views.home import home
@@ -20,6 +21,8 @@ urlpatterns = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     # The OpenAPI 3 schema, generated from the views, and its docs page (Swagger UI served from /static/;
     # the split view keeps its script out of the page, so the page's CSP needs no 'unsafe-inline').
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

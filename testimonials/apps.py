@@ -12,9 +12,12 @@ class TestimonialsConfig(AppConfig):
 
     def ready(self) -> None:
         from testimonials.lifecycle.subscribers import discover
+        from testimonials.observability.metrics import connect_signals
 
         # Every package's lifecycle subscriber (testimonials/<package>/subscriber.py) registers itself.
         discover()
+        # Task outcomes counted for /metrics, and each task's id in its log records.
+        connect_signals()
         _make_folders()
         _keep_secret_key()
 

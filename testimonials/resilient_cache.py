@@ -16,8 +16,8 @@ import logging
 import redis.exceptions
 from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
 
+from config.redis_clients import RedisCache
 from testimonials.outages import CircuitBreaker
 
 log = logging.getLogger(__name__)

@@ -40,6 +40,9 @@ def test_it_refuses_to_start_in_production_without_a_secret_key(tmp_path):
         ("DATABASE_CONN_MAX_AGE", "sixty"),
         ("DATABASE_URL", "nosuchdb://x"),
         ("TRUSTED_PROXY_COUNT", "1.5"),
+        ("LOG_FORMAT", "xml"),
+        ("VOUCH_METRICS_ALLOW", "10.0.0.0/33"),
+        ("VOUCH_ACCESS_LOG", "maybe"),
     ],
 )
 def test_it_names_the_malformed_variable(tmp_path, name, value):

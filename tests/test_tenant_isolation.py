@@ -66,6 +66,8 @@ def _snapshot() -> tuple:
 # tests check that.
 PUBLIC_URLS: dict[str, str] = {
     "healthz": "load-balancer health check, no data",
+    "readyz": "readiness: whether the database, broker and disks are fine, with the reason when not; no data",
+    "metrics": "Prometheus metrics: open only to VOUCH_METRICS_ALLOW addresses or the token (tests/observability)",
     "media-public": "public renditions under unguessable names; originals live elsewhere",
     # Collection (tests/collection/test_collect_*.py prove a form of brand B is 404 under brand A's slug,
     # a token or upload session of one form is refused by another, and no private data is shown).
