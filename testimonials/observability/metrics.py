@@ -216,16 +216,22 @@ class LiveCollector:
                 "vouch_sweeper_last_run_timestamp_seconds", "When the sweeper last finished (Unix time).", value=last
             )
 
-        spool = readiness.spool_depth()
-        if spool is not None:
-            yield GaugeMetricFamily(
-                "vouch_spool_depth", "Accepted submissions waiting in the local spool.", value=spool
+        try:
+            waiting_spool, held_spool = readiness.spool_depth()
+            spool = GaugeMetricFamily(
+                "vouch_spool_depth", "Accepted submissions in the local spool, by state.", labels=["state"]
             )
-        circuit = readiness.broker_circuit_open()
-        if circuit is not None:
-            yield GaugeMetricFamily(
-                "vouch_broker_circuit_open", "1 while enqueueing is paused after broker failures.", value=int(circuit)
-            )
+            spool.add_metric(["waiting"], waiting_spool)
+            spool.add_metric(["held"], held_spool)
+            yield spool
+        except Exception:  # noqa: BLE001
+            errors.add_metric(["spool"], 1)
+        circuit = GaugeMetricFamily(
+            "vouch_circuit_open", "1 while this process skips a failed service for a cooldown.", labels=["service"]
+        )
+        circuit.add_metric(["broker"], int(readiness.broker_circuit_open()))
+        circuit.add_metric(["cache"], int(readiness.cache_circuit_open()))
+        yield circuit
         free = GaugeMetricFamily("vouch_disk_free_bytes", "Free space on the disks Vouch writes to.", labels=["folder"])
         for name, folder in readiness.disk_folders().items():
             try:

@@ -1,9 +1,9 @@
 """What /readyz checks: the database answers, the broker answers, and the disks written to have room.
 
-Each check returns None when fine, or a reason an operator can act on. States owned by other parts
-(the enqueue circuit breaker, the submission spool) are read through `broker_circuit_open()` and
-`spool_dir()` below, which look for them without requiring them: they report nothing when the
-installation has no such part.
+Each check returns None when fine, or a reason an operator can act on. The circuit breakers
+(testimonials/queue.py, testimonials/resilient_cache.py) and the submission spool (testimonials/spool/)
+are read, not checked: an open breaker or a spool with entries means an outage is being ridden out,
+which metrics show; /readyz itself asks the database, the broker and the disks directly.
 """
 
 from __future__ import annotations
@@ -54,36 +54,26 @@ def check_broker() -> str | None:
     return None
 
 
-def broker_circuit_open() -> bool | None:
-    """Whether enqueueing is paused after broker failures (None: this installation has no circuit breaker).
-
-    Reads `testimonials.queue.circuit_open()` when it exists."""
+def broker_circuit_open() -> bool:
+    """Whether this process pauses enqueueing after a broker failure (the sweeper sends what it skips)."""
     from testimonials import queue
 
-    probe = getattr(queue, "circuit_open", None)
-    if not callable(probe):
-        return None
-    try:
-        return bool(probe())
-    except Exception:  # noqa: BLE001 - a probe must never break the health page
-        return None
+    return queue.broker_circuit_state()["state"] == "open"
 
 
-def spool_dir() -> Path | None:
-    """Where accepted submissions wait while the database is down (settings.VOUCH_SPOOL_DIR), if configured."""
-    value = getattr(settings, "VOUCH_SPOOL_DIR", None)
-    return Path(value) if value else None
+def cache_circuit_open() -> bool:
+    """Whether this process uses its local cache because the Redis cache failed moments ago."""
+    from testimonials.resilient_cache import cache_circuit_state
+
+    return cache_circuit_state()["state"] == "open"
 
 
-def spool_depth() -> int | None:
-    """Submissions waiting in the spool (files, not counting partial writes), or None without a spool."""
-    folder = spool_dir()
-    if folder is None:
-        return None
-    try:
-        return sum(1 for entry in os.scandir(folder) if entry.is_file() and not entry.name.endswith((".tmp", ".part")))
-    except FileNotFoundError:
-        return 0
+def spool_depth() -> tuple[int, int]:
+    """(waiting, held): submissions accepted into the spool and not stored yet, and those the
+    replay refused and kept for an operator."""
+    from testimonials.spool.services import held_count, pending_count
+
+    return pending_count(), held_count()
 
 
 def disk_folders() -> dict[str, Path]:
@@ -93,9 +83,9 @@ def disk_folders() -> dict[str, Path]:
         folders["media"] = Path(settings.MEDIA_ROOT)
     if settings.STORAGES["private"]["BACKEND"].endswith("FileSystemStorage"):
         folders["private"] = Path(settings.PRIVATE_MEDIA_ROOT)
-    spool = spool_dir()
-    if spool is not None:
-        folders["spool"] = spool
+    from testimonials.spool.services import spool_dir
+
+    folders["spool"] = spool_dir()
     return folders
 
 

@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from testimonials import queue
 from testimonials.models import MediaAsset, Testimonial, TestimonialState
+from testimonials.observability import readiness
 from testimonials.tasks import sweep_stuck_task
 from tests.factories import TestimonialFactory
 
@@ -115,17 +116,20 @@ def test_it_counts_task_outcomes_and_remembers_the_last_sweep(db, client, embedd
     assert abs(found[("vouch_sweeper_last_run_timestamp_seconds", ())] - timezone.now().timestamp()) < 60
 
 
-def test_it_shows_the_spool_and_the_circuit_breaker_when_they_exist(db, client, settings, tmp_path, monkeypatch):
+def test_it_shows_the_spool_and_the_circuit_breakers(db, client, settings, tmp_path, monkeypatch):
     settings.CELERY_BROKER_URL = "filesystem://"
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(tmp_path)}
-    spool = tmp_path / "spool"
-    spool.mkdir()
-    (spool / "one.json").write_text("{}")
-    settings.VOUCH_SPOOL_DIR = str(spool)
-    monkeypatch.setattr(queue, "circuit_open", lambda: True, raising=False)
-    found = _samples(client.get("/metrics"))
-    assert found[("vouch_spool_depth", ())] == 1
-    assert found[("vouch_broker_circuit_open", ())] == 1
+    settings.VOUCH_SPOOL_DIR = str(tmp_path / "spool")
+    monkeypatch.setattr(readiness, "spool_depth", lambda: (2, 1))
+    queue.broker_circuit.failed()
+    try:
+        found = _samples(client.get("/metrics"))
+    finally:
+        queue.broker_circuit.succeeded()
+    assert found[("vouch_spool_depth", (("state", "waiting"),))] == 2
+    assert found[("vouch_spool_depth", (("state", "held"),))] == 1
+    assert found[("vouch_circuit_open", (("service", "broker"),))] == 1
+    assert found[("vouch_circuit_open", (("service", "cache"),))] == 0
     assert found[("vouch_disk_free_bytes", (("folder", "spool"),))] > 0
 
 

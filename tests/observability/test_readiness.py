@@ -9,6 +9,8 @@ from django.db import OperationalError
 
 from testimonials import queue
 from testimonials.observability import readiness
+from testimonials.spool import services as spool
+from tests.collection.collect_support import _fresh_rate_limits, form_url, valid_post  # noqa: F401
 
 
 @pytest.fixture
@@ -71,26 +73,37 @@ def test_it_answers_503_when_a_disk_is_nearly_full(db, client, embedded_broker, 
     assert "private (" in reason
 
 
-def test_it_checks_the_spool_disk_and_counts_its_files_when_a_spool_is_configured(settings, tmp_path):
-    spool = tmp_path / "spool"
-    settings.VOUCH_SPOOL_DIR = str(spool)
-    assert readiness.disk_folders()["spool"] == spool
-    assert readiness.spool_depth() == 0  # not created yet: nothing waits
-    spool.mkdir()
-    (spool / "a.json").write_text("{}")
-    (spool / "b.json").write_text("{}")
-    (spool / "c.json.tmp").write_text("{")  # a write in progress is not a submission yet
-    assert readiness.spool_depth() == 2
+def test_it_checks_the_spool_disk_and_counts_waiting_and_held_submissions(
+    client, form_a, settings, tmp_path, monkeypatch
+):
+    settings.VOUCH_SPOOL_DIR = str(tmp_path / "spool")
+    assert readiness.disk_folders()["spool"] == tmp_path / "spool"
+    assert readiness.spool_depth() == (0, 0)  # not created yet: nothing waits
+    down = OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+    monkeypatch.setattr("testimonials.collection.views.testimonial_submit", _raises(down))
+    assert client.post(form_url(form_a), valid_post(form_a)).status_code == 303
+    assert readiness.spool_depth() == (1, 0)
+    [entry] = spool._entries()
+    spool._hold(entry, "refused on replay")
+    assert readiness.spool_depth() == (0, 1)
 
 
-def test_it_reports_no_spool_or_circuit_where_the_installation_has_none(settings, monkeypatch):
-    settings.VOUCH_SPOOL_DIR = None
-    monkeypatch.delattr(queue, "circuit_open", raising=False)
-    assert readiness.spool_depth() is None
-    assert "spool" not in readiness.disk_folders()
-    assert readiness.broker_circuit_open() is None
-    monkeypatch.setattr(queue, "circuit_open", lambda: True, raising=False)
-    assert readiness.broker_circuit_open() is True
+def test_it_reads_this_process_s_circuit_breakers():
+    assert readiness.broker_circuit_open() is False
+    queue.broker_circuit.failed()
+    try:
+        assert readiness.broker_circuit_open() is True
+    finally:
+        queue.broker_circuit.succeeded()
+    assert readiness.broker_circuit_open() is False
+    assert readiness.cache_circuit_open() is False  # the tests' cache is not Redis: no breaker to open
+
+
+def _raises(exc):
+    def fail(*args, **kwargs):
+        raise exc
+
+    return fail
 
 
 def test_it_measures_a_folder_not_created_yet_on_its_parents_disk(tmp_path):
