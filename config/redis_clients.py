@@ -46,9 +46,3 @@ class Channel(kombu_redis.Channel):
         if cached is None or cached.connection_pool is not self.pool:
             cached = self._vouch_client = self._create_client()
         yield cached
-
-
-class Transport(kombu_redis.Transport):
-    """redis:// for Celery: kombu's transport, with one client per channel for publishing."""
-
-    Channel = Channel
