@@ -23,6 +23,9 @@ from testimonials.admin.scoping import (
     roles_for,
     service_errors_as_403,
 )
+from testimonials.analytics.models import MAX_HOLDOUT_PERCENT
+from testimonials.analytics.selectors import widget_holdout_percent
+from testimonials.analytics.services import widget_holdout_set
 from testimonials.errors import ApplicationError
 from testimonials.insights.selectors import topic_choices_for_brand
 from testimonials.models import Widget, WidgetPick
@@ -71,6 +74,15 @@ class WidgetForm(ScopedModelForm):
         "in a language Vouch cannot read are not scored and have no topics, so a topic rule leaves them out.",
     )
     filter_language = forms.ChoiceField(required=False, label="In this language")
+    # Analytics (docs/analytics.md): not a Widget field; saved through analytics' own service.
+    holdout_percent = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_HOLDOUT_PERCENT,
+        label="Hold out (% of visitors)",
+        help_text="Opt-in control group: this share of visitors is not shown the widget, to measure its lift "
+        "on conversions. 0 or empty: everyone sees it.",
+    )
     min_rating = forms.TypedChoiceField(
         choices=MIN_RATING_CHOICES,
         coerce=int,
@@ -115,6 +127,8 @@ class WidgetForm(ScopedModelForm):
         brand = getattr(self.instance, "brand", None) if self.instance.brand_id else None
         sites = ", ".join(brand.allowed_domains) if brand and brand.allowed_domains else "none yet"
         self.fields["allowed_domains"].help_text = f"Empty: your brand's sites ({sites}). {SITES_HELP}"
+        if self.instance.pk:
+            self.fields["holdout_percent"].initial = widget_holdout_percent(self.instance.pk)
 
     def clean(self):
         cleaned = super().clean()
@@ -192,6 +206,7 @@ class WidgetAdmin(BrandScopedAdmin):
             },
         ),
         ("Where it may appear", {"fields": ["allowed_domains"]}),
+        ("Measuring", {"fields": ["holdout_percent"], "classes": ["collapse"]}),
         ("Search engines", {"fields": ["schema_kind", "schema_item_name"], "classes": ["collapse"]}),
     ]
 
@@ -225,6 +240,9 @@ class WidgetAdmin(BrandScopedAdmin):
         # once its picks and tags (saved next, in the same transaction) are in.
         with service_errors_as_403():
             widget_save(widget=obj, actor=request.user, created=not change, changed=form.changed_data)
+            if "holdout_percent" in form.changed_data:
+                percent = form.cleaned_data.get("holdout_percent") or 0
+                widget_holdout_set(widget=obj, percent=percent, actor=request.user)
 
     def delete_model(self, request, obj):
         # Through the service: its subscriber removes every file the widget published, so old

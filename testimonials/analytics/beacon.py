@@ -31,6 +31,7 @@ FRAME_KINDS = frozenset(
 # Made by the server only (the loader's hello): [id, "hold", "1" held out or "0" shown, percent].
 HOLD = "hold"
 HOST_KINDS = frozenset({EventKind.CONVERT, EventKind.ARRIVE})
+KINDS = frozenset(EventKind.values)  # computed once: TextChoices.values builds a new list on each access
 # Kinds about one testimonial: they name it in `ref`.
 TESTIMONIAL_KINDS = FRAME_KINDS - {EventKind.IMPRESSION, EventKind.CLICK_WALL}
 
@@ -120,7 +121,7 @@ def _event(raw, number: int) -> BeaconEvent:
     event_id, kind, *rest = raw
     if not isinstance(event_id, str) or not _ID.match(event_id):
         raise BeaconError(f"Event {number}: the id must be 8 to 32 letters, digits, '-' or '_'.")
-    if kind not in EventKind.values:
+    if kind not in KINDS:
         raise BeaconError(f"Event {number}: unknown kind {kind!r}.")
     ref = rest[0] if rest else ""
     if ref is None:

@@ -101,7 +101,6 @@ def _record(*, facts: WidgetFacts, salt: keys.Salt, key: str, now, events: list)
 
 @csrf_exempt  # no cookie is read or set: the Origin header and the widget's allowed sites decide
 def beacon_events(request, public_id: str):
-    origin = request.headers.get("Origin", "")
     try:
         facts, from_frame, origin = _checked(request, public_id)
     except _Refused as refused:

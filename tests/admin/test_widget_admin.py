@@ -56,3 +56,24 @@ def test_it_republishes_only_the_saved_widget(alice, brand_a, sent, django_captu
         response = login(alice).post(url, data)
     assert response.status_code == 302, response.content[:3000]
     assert sent == [widget.id] and other.id not in sent
+
+
+def test_it_sets_a_widgets_holdout_in_the_builder(alice, brand_a, sent, django_capture_on_commit_callbacks):
+    from testimonials.analytics.models import WidgetHoldout
+
+    widget = WidgetFactory(brand=brand_a)
+    url = reverse("admin:testimonials_widget_change", args=[widget.id])
+    form = login(alice).get(url).context["adminform"].form
+    assert form.fields["holdout_percent"].initial == 0
+    data = {name: value for name, value in form.initial.items() if value is not None and not isinstance(value, list)}
+    data.update({"widgetpick_set-TOTAL_FORMS": "0", "widgetpick_set-INITIAL_FORMS": "0", "allowed_domains": "",
+                 "holdout_percent": "5"})  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(alice).post(url, data)
+    assert response.status_code == 302, response.content[:3000]
+    assert WidgetHoldout.objects.get(widget=widget).percent == 5
+    assert set(sent) == {widget.id}  # republished (debounced): the pointer now tells the loader
+    data["holdout_percent"] = "80"
+    response = login(alice).post(url, data)
+    assert response.status_code == 200  # refused with the form's message
+    assert WidgetHoldout.objects.get(widget=widget).percent == 5
