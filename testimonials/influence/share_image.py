@@ -7,8 +7,8 @@ Hostile text is expected:
   as Debian's Pillow wheel carries); without raqm, Pillow's basic layout draws the letters unjoined
   and in logical order, and `RTL_SHAPED` says so (docs/influence.md);
 - emoji: DejaVu has no colour emoji and nothing outside the Basic Multilingual Plane, so those
-  characters become a white square (U+25A1) and joiners and variation selectors are dropped: a
-  readable fallback glyph, never a crash;
+  characters are left out, with the joiners and variation selectors of emoji sequences: a brand's
+  image never shows a box where a glyph is missing (the public page shows the emoji), and never crashes;
 - markup: drawn literally, as letters (nothing here interprets text).
 Fonts come from the system (Debian's fonts-dejavu-core); nothing is downloaded.
 """
@@ -28,7 +28,6 @@ WIDTH, HEIGHT = 1200, 630
 MARGIN = 80
 MAX_LINES = 5
 ELLIPSIS = "…"
-FALLBACK_GLYPH = "□"
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/local/share/fonts")
 RTL_SHAPED = features.check("raqm")
 _HEX = re.compile(r"^#([0-9a-fA-F]{6})$")
@@ -61,9 +60,9 @@ def font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
 
 def clean(text: str) -> str:
     """One paragraph of drawable text: whitespace folded, control characters and emoji joiners dropped,
-    characters the font cannot have replaced by the fallback glyph."""
+    characters the font cannot have (emoji) left out."""
     text = _INVISIBLE.sub("", text or "")
-    text = _ASTRAL.sub(FALLBACK_GLYPH, text)
+    text = _ASTRAL.sub("", text)
     text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\t\n")
     return " ".join(text.split())
 
