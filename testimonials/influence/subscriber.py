@@ -14,6 +14,7 @@ from testimonials.influence.services import share_image_sync, widget_posteriors
 from testimonials.influence.tasks import share_image_brand_refresh_task
 from testimonials.lifecycle.models import TESTIMONIAL_EVENTS, EventType, OutboxEntry
 from testimonials.lifecycle.subscribers import subscribe
+from testimonials.models import TestimonialState
 from testimonials.widgets.render import register_posterior_source
 
 EVENTS = (TESTIMONIAL_EVENTS - {EventType.RECEIVED}) | {EventType.BRAND_CHANGE}
@@ -30,7 +31,7 @@ def influence_follows_lifecycle(entries: list[OutboxEntry]) -> None:
         if key in seen:
             continue
         seen.add(key)
-        published = "approved" in entry.states
+        published = TestimonialState.APPROVED in entry.states
         if published or entry.event == EventType.ERASE:
             share_image_sync(testimonial_id=entry.testimonial_id, public_id=entry.public_id)
 
