@@ -365,6 +365,9 @@ VOUCH_ENQUEUE_BUGS_RAISE = False
 # After a broker failure, a process stops trying to send for this long (queue.CircuitBreaker): a
 # request never waits out the broker's timeouts twice in a row, and the sweeper sends what was skipped.
 VOUCH_BROKER_COOLDOWN_SECONDS = _env("float", "VOUCH_BROKER_COOLDOWN_SECONDS", default=10.0)
+# A public form (brand, form, questions) a web process loaded is served from memory for this long:
+# a submit then needs no query for it. A settings change reaches every process within this time (0: off).
+VOUCH_PUBLIC_FORM_CACHE_SECONDS = _env("float", "VOUCH_PUBLIC_FORM_CACHE_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE = {
     # Accepted work is never lost: re-enqueue rows whose message was lost (broker down at submit
     # time, worker killed) once they have waited VOUCH_STUCK_AFTER_SECONDS, and hand undispatched

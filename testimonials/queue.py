@@ -109,8 +109,8 @@ def broker_circuit_state() -> dict:
     return broker_circuit.state()
 
 
-def send(task, *args, countdown: float | None = None) -> bool:
-    """Enqueue `task(*args)` now (or after `countdown` seconds). True when the broker took it.
+def send(task, *args, countdown: float | None = None, kwargs: dict | None = None) -> bool:
+    """Enqueue `task(*args, **kwargs)` now (or after `countdown` seconds). True when the broker took it.
 
     False when the broker failed, or failed moments ago (the circuit is open): the work is in the
     database and the sweeper enqueues it again.
@@ -119,7 +119,10 @@ def send(task, *args, countdown: float | None = None) -> bool:
         log.warning("Did not enqueue %s: the broker failed moments ago.", task.name, extra={"outage": "broker"})
         return False
     try:
-        _apply(task, args, countdown)
+        if kwargs:
+            _apply(task, args, countdown, kwargs)
+        else:
+            _apply(task, args, countdown)
     except BROKER_ERRORS as exc:
         broker_circuit.failed()
         log.warning(
@@ -144,7 +147,7 @@ class _AfterCommit:
     """What one transaction sends once it commits: one on_commit callback, however many sends.
 
     `gather` sends share one task message per transaction: lists of ids (lifecycle entries) from
-    every change the transaction recorded go out together.
+    every change the transaction recorded go out together, or ride in a `carry`ing send's message.
     """
 
     def __init__(self):
@@ -155,8 +158,14 @@ class _AfterCommit:
     def flush(self) -> None:
         # Sends made while flushing (a task run in this process sending more) start a new batch.
         self.flushed = True
-        for task, args, countdown in self.sends:
-            send(task, *args, countdown=countdown)
+        for task, args, countdown, carry in self.sends:
+            kwargs = {}
+            if carry is not None and not countdown:
+                gathered_task, name = carry
+                items = self.gathered.pop(gathered_task, None)
+                if items:
+                    kwargs[name] = items
+            send(task, *args, countdown=countdown, kwargs=kwargs)
         for task, items in self.gathered.items():
             send(task, items)
 
@@ -182,13 +191,18 @@ def _still_pending(connection, batch: _AfterCommit) -> bool:
     return any(callback == batch.flush and sids <= current for sids, callback, _ in connection.run_on_commit)
 
 
-def send_on_commit(task, *args, countdown: float | None = None) -> None:
-    """Send `task(*args)` once the current transaction commits (at once outside a transaction)."""
+def send_on_commit(task, *args, countdown: float | None = None, carry: tuple | None = None) -> None:
+    """Send `task(*args)` once the current transaction commits (at once outside a transaction).
+
+    `carry=(gathered_task, keyword)`: what this transaction gathered for `gathered_task` travels in this
+    message as `keyword` instead of in a message of its own (one publish instead of two); `task` must hand
+    it on. Only for items the sweeper also recovers, since a lost message now loses both sends.
+    """
     batch = _batch()
     if batch is None:
         send(task, *args, countdown=countdown)
     else:
-        batch.sends.append((task, args, countdown))
+        batch.sends.append((task, args, countdown, carry))
 
 
 def gather_on_commit(task, items: list) -> None:
@@ -200,7 +214,9 @@ def gather_on_commit(task, items: list) -> None:
         batch.gathered.setdefault(task, []).extend(items)
 
 
-def _apply(task, args: tuple, countdown: float | None) -> None:
+def _apply(task, args: tuple, countdown: float | None, kwargs: dict | None = None) -> None:
     """The one call that reaches the broker (tests stand in for it: tests/conftest.py `broker`)."""
     options = {"countdown": countdown} if countdown else {}
+    if kwargs:
+        options["kwargs"] = kwargs
     task.apply_async(args=list(args), retry=False, **options)

@@ -106,16 +106,20 @@ class FakeBroker:
     def __init__(self):
         self.sent: dict[str, list] = defaultdict(list)  # task name -> first argument of each send
         self.countdowns: dict[str, list] = defaultdict(list)
+        self.kwargs: dict[str, list] = defaultdict(list)  # task name -> keyword arguments of each send
 
-    def apply(self, task, args: tuple, countdown: float | None) -> None:
+    def apply(self, task, args: tuple, countdown: float | None, kwargs: dict | None = None) -> None:
         from testimonials.lifecycle.dispatch import lifecycle_dispatch
         from testimonials.lifecycle.tasks import lifecycle_dispatch_task
 
         name = task.name.rsplit(".", 1)[-1]
         self.sent[name].append(args[0] if args else None)
         self.countdowns[name].append(countdown)
+        self.kwargs[name].append(kwargs or {})
         if task is lifecycle_dispatch_task:
             lifecycle_dispatch(entry_ids=list(args[0]))
+        elif kwargs and kwargs.get("lifecycle_entry_ids"):  # a hand-off carried by another task's message
+            lifecycle_dispatch(entry_ids=list(kwargs["lifecycle_entry_ids"]))
 
 
 @pytest.fixture
@@ -134,6 +138,9 @@ def _broker_circuit_closed(settings, tmp_path):
 
     settings.VOUCH_SPOOL_DIR = tmp_path / "spool"
     spool._forms.clear()
+    # Tests change forms straight through the ORM; the memory of public forms is tested on its own
+    # (tests/collection/test_submit_cost.py) with its production default.
+    settings.VOUCH_PUBLIC_FORM_CACHE_SECONDS = 0
     queue.broker_circuit.succeeded()
     yield
     queue.broker_circuit.succeeded()

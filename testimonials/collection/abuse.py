@@ -110,9 +110,13 @@ def rate_take(request: HttpRequest, *, scope: str, rate: str | None = None) -> i
         return None
     key = _rate_key(scope, ip_group(client_ip(request)), parsed)
     timeout = parsed.seconds + 5
-    used = 1 if cache.add(key, 1, timeout=timeout) else _rate_add(key, 1, timeout)
-    if used is None:  # expired between add and incr
-        used = 1 if cache.add(key, 1, timeout=timeout) else (_rate_add(key, 1, timeout) or 1)
+    count = getattr(caches["default"], "count", None)
+    if count is not None:  # the Redis cache (resilient_cache.py): one atomic round trip
+        used = count(key, 1, timeout)
+    else:
+        used = 1 if cache.add(key, 1, timeout=timeout) else _rate_add(key, 1, timeout)
+        if used is None:  # expired between add and incr
+            used = 1 if cache.add(key, 1, timeout=timeout) else (_rate_add(key, 1, timeout) or 1)
     if used <= parsed.count:
         request._vouch_rate_taken = {**getattr(request, "_vouch_rate_taken", {}), scope: (key, timeout)}
         return None

@@ -18,6 +18,7 @@ from testimonials.collection.fields import BY_NAME, FIELDS, NO, YES, Kind, Known
 from testimonials.collection.uploads import clean_file_name
 from testimonials.errors import ApplicationError
 from testimonials.lifecycle.events import record
+from testimonials.lifecycle.tasks import lifecycle_dispatch_task
 from testimonials.models import CollectionForm, EventType, FieldMode, MediaAsset, Testimonial
 from testimonials.processing.tasks import testimonial_process_task
 from testimonials.renditions.tasks import media_process_task
@@ -143,12 +144,15 @@ def testimonial_submit(*, form: CollectionForm, data: SubmissionData) -> Testimo
     """
     if data.known is not None:
         data = dataclasses.replace(data, submission_key=data.known.key)
-    if data.submission_key:
-        # Nearly always absent: look for the key alone, load the whole row only for a repeat.
-        existing_id = Testimonial.objects.filter(submission_key=data.submission_key).values_list("pk", flat=True)
-        for pk in existing_id[:1]:
-            return Testimonial.objects.get(pk=pk)
-    _check_against_form(form, data)
+    # No lookup of the key first (nearly always absent): its unique constraint answers a repeat, below.
+    try:
+        _check_against_form(form, data)
+    except ApplicationError:
+        # A repeat of a submission accepted before the form changed (switched off, a field now required).
+        existing = _stored_with_key(data.submission_key)
+        if existing is None:
+            raise
+        return existing
     item = _build(form, data)
     # Validation and file copies happen before the transaction: on SQLite a write transaction locks
     # the whole database, so it must hold only the inserts (a 200 MB video copy would stall everyone).
@@ -158,17 +162,23 @@ def testimonial_submit(*, form: CollectionForm, data: SubmissionData) -> Testimo
             _store(item, data, originals)
     except IntegrityError:
         _delete_originals(originals)
-        # Two identical submits raced; the unique key let exactly one through.
-        existing = (
-            Testimonial.objects.filter(submission_key=data.submission_key).first() if data.submission_key else None
-        )
+        # A repeat (a second click, a retry after a lost answer, two identical submits racing): the
+        # unique key let exactly one through, and the savepoint undid this one's insert.
+        existing = _stored_with_key(data.submission_key)
         if existing is None:
+            if not CollectionForm.objects.filter(pk=form.pk, is_active=True).exists():
+                # Deleted moments ago, while a web process still served its remembered copy (spool.form_fresh).
+                raise ApplicationError("This form is no longer accepting testimonials.") from None
             raise
         return existing
     except BaseException:
         _delete_originals(originals)
         raise
     return item
+
+
+def _stored_with_key(submission_key: str | None) -> Testimonial | None:
+    return Testimonial.objects.filter(submission_key=submission_key).first() if submission_key else None
 
 
 def _server_chosen_name(content_type: str) -> str:
@@ -262,7 +272,9 @@ def _store(item: Testimonial, data: SubmissionData, originals: list[str]) -> Tes
     item_id, asset_ids = item.id, [a.id for a in assets]
     # Sent once the row is committed, never raising for the broker: a broker error cannot become a
     # 500 that invites a second submit, and the sweeper enqueues whatever was not sent.
-    queue.send_on_commit(testimonial_process_task, item_id)
+    # One message, not two: the lifecycle's hand-off of "received" rides with the processing task, which
+    # dispatches it first. If the message is lost, the sweeper re-enqueues the row and re-dispatches the entry.
+    queue.send_on_commit(testimonial_process_task, item_id, carry=(lifecycle_dispatch_task, "lifecycle_entry_ids"))
     for asset_id in asset_ids:
         queue.send_on_commit(media_process_task, asset_id)
     return item

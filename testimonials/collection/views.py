@@ -240,7 +240,11 @@ def collect_form(request: HttpRequest, brand_slug: str, form_slug: str) -> HttpR
 
 
 def _public_form(*, brand_slug: str, form_slug: str) -> CollectionForm:
-    """The public form; while the database is down, the last copy this process loaded (testimonials/spool)."""
+    """The public form: the copy this process loaded in the last few seconds, else the database's; while
+    the database is down, the last copy this process loaded (testimonials/spool)."""
+    form = spool.form_fresh(brand_slug=brand_slug, form_slug=form_slug)
+    if form is not None:
+        return form
     try:
         form = collection_form_get_public(brand_slug=brand_slug, form_slug=form_slug)
     except DatabaseError:

@@ -8,6 +8,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from testimonials import outages, queue
+from testimonials.lifecycle.dispatch import lifecycle_dispatch
 from testimonials.models import Testimonial
 from testimonials.processing import pipeline
 
@@ -19,7 +20,15 @@ log = logging.getLogger(__name__)
 # comes back. Text is capped, so a row takes milliseconds and a batch well under a second; the
 # limits stay below VOUCH_STUCK_AFTER_SECONDS so the sweeper never releases a row still running.
 @shared_task(bind=True, max_retries=None, soft_time_limit=60, time_limit=90, acks_late=True, reject_on_worker_lost=True)
-def testimonial_process_task(self, testimonial_id: int) -> str:
+def testimonial_process_task(self, testimonial_id: int, lifecycle_entry_ids: list[int] | None = None) -> str:
+    # A submit's "received" change rides with this message (queue.send_on_commit's carry): hand it to the
+    # lifecycle's subscribers first, as its own dispatch task would. Idempotent; if it fails, the
+    # lifecycle sweeper hands it off again, and processing goes on regardless.
+    if lifecycle_entry_ids:
+        try:
+            lifecycle_dispatch(entry_ids=list(lifecycle_entry_ids))
+        except Exception:
+            log.exception("Handing off lifecycle entries %s failed; the sweeper will.", lifecycle_entry_ids)
     # Decides this row and, under load, other waiting rows with it (each row failing alone is
     # handled inside); what reaches the handlers below is a failure of the batch as a whole.
     try:

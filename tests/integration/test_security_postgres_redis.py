@@ -18,12 +18,17 @@ from tests.integration.support import RedisServer
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def redis_cache(settings):
+@pytest.fixture(
+    params=[
+        "django.core.cache.backends.redis.RedisCache",  # add, then incr
+        "testimonials.resilient_cache.FailOpenRedisCache",  # production: one script call (count)
+    ]
+)
+def redis_cache(settings, request):
     server = RedisServer()
     server.start()
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url}}
-    yield
+    settings.CACHES = {"default": {"BACKEND": request.param, "LOCATION": server.url}}
+    yield server
     server.stop()
 
 
@@ -42,6 +47,19 @@ def test_the_rate_limit_holds_on_redis_when_thirty_requests_race(redis_cache):
     for thread in threads:
         thread.join()
     assert len(passed) == 10
+
+
+def test_the_rate_limit_counter_expires_with_its_window_on_redis(redis_cache):
+    import redis
+    from django.core.cache import cache
+
+    request = RequestFactory().post("/", REMOTE_ADDR="198.51.100.31")
+    for _ in range(3):
+        assert abuse.rate_take(request, scope="submit", rate="10/h") is None
+    client = redis.Redis.from_url(redis_cache.url)
+    [key] = client.keys("*vouch:rl:submit:198.51.100.31:*")
+    assert 3600 < client.ttl(key) <= 3605
+    assert cache.get(key.decode().split(":", 2)[-1]) == 3  # the cache's own key: prefix:version:key
 
 
 @pytest.mark.django_db

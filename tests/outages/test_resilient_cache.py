@@ -65,3 +65,10 @@ def test_it_is_the_production_cache_with_short_timeouts_when_cache_url_is_redis(
     finally:
         monkeypatch.delenv("CACHE_URL")
         importlib.reload(config.settings)
+
+
+def test_it_counts_locally_in_one_call_when_redis_is_unreachable(dead_redis_url):
+    cache = FailOpenRedisCache(dead_redis_url, {"OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}})
+    assert [cache.count("rate:submit:1.2.3.4", 1, 60) for _ in range(3)] == [1, 2, 3]
+    assert cache.count("rate:submit:1.2.3.4", -1, 60) == 2
+    assert cache.circuit.state()["state"] == "open"
