@@ -439,6 +439,7 @@ def _env(var: Path, pg: PrivatePostgres, redis_port: int, web_port: int) -> dict
         "VOUCH_SWEEP_EVERY_SECONDS": "10",
         "PROMETHEUS_MULTIPROC_DIR": str(var / "metrics"),
         "VOUCH_SPOOL_DIR": str(var / "spool"),
+        "ANALYTICS_FALLBACK_DIR": str(var / "analytics-fallback"),
         "VOUCH_BIND": f"127.0.0.1:{web_port}",
         "WEB_CONCURRENCY": "2",
         "VOUCH_THREADS": "4",
@@ -508,15 +509,16 @@ def _spooled(folder: Path) -> tuple[int, int]:
     return waiting, sum(1 for p in held.iterdir() if p.is_dir()) if held.is_dir() else 0
 
 
-def _beacons_buffered(redis_port: int) -> int:
-    """Entries in the analytics buffer (the Redis stream), waiting or claimed."""
+def _beacons_buffered(redis_port: int, fallback: Path) -> int:
+    """Entries in the analytics buffer (the Redis stream, and the spool behind it), waiting or claimed."""
     import redis as redis_lib
 
     client = redis_lib.Redis(port=redis_port, socket_timeout=3, socket_connect_timeout=3)
     try:
-        return int(client.xlen("vouch:analytics:beacons"))
+        waiting = int(client.xlen("vouch:analytics:beacons"))
     finally:
         client.close()
+    return waiting + sum(1 for path in fallback.rglob("*.b")) if fallback.is_dir() else waiting
 
 
 def _analytics_rows(url: str, widget: str) -> dict:
@@ -669,7 +671,8 @@ def main() -> int:
             for process in processes:
                 process.tend()
             try:
-                if _waiting(pg.url) == 0 and _spooled(var / "spool")[0] == 0 and _beacons_buffered(redis.port) == 0:
+                beacons_waiting = _beacons_buffered(redis.port, var / "analytics-fallback")
+                if _waiting(pg.url) == 0 and _spooled(var / "spool")[0] == 0 and beacons_waiting == 0:
                     drained = time.monotonic() - load_end
                     break
             except Exception:  # noqa: BLE001 - the database or Redis may still be starting
