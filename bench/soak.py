@@ -27,11 +27,11 @@ was due):
 Faults, at fixed fractions of the run: the text worker is killed (SIGKILL, its pool with it) at
 20%; Redis is killed (SIGKILL) and started again --redis-down seconds later at 40%; PostgreSQL is
 stopped (fast shutdown) for --pg-down seconds at 65%. After the load the run waits (at most
---drain-limit seconds) until no testimonial or media item waits for a worker, the spool is empty and
-the beacon buffer is drained, then counts per phase: submits sent, accepted (303), stored, final
-(decided), lost (accepted, not stored), duplicated, customer 5xx, no answer, latency; and beacons
-sent, accepted (204), their events stored in the raw events table, lost, and whether the rollups
-count each stored event exactly once.
+--drain-limit seconds) until no testimonial or media item waits for a worker, every lifecycle entry is
+dispatched, no widget waits for its publish, the spool is empty and the beacon buffer is drained,
+then counts per phase: submits sent, accepted (303), stored, final (decided), lost (accepted, not
+stored), duplicated, customer 5xx, no answer, latency; and beacons sent, accepted (204), their events
+stored in the raw events table, lost, and whether the rollups count each stored event exactly once.
 """
 
 from __future__ import annotations
@@ -490,12 +490,17 @@ def _media_failed(url: str) -> int:
 
 
 def _waiting(url: str) -> int:
+    """Work not done yet: testimonials and media items waiting for a worker, lifecycle entries (an approval's
+    widget publish, webhooks...) not dispatched to every subscriber, widgets waiting for their publish."""
     import psycopg
 
     with psycopg.connect(url, connect_timeout=3) as conn:
         rows = conn.execute(
             "SELECT (SELECT count(*) FROM testimonials_testimonial WHERE state IN ('received', 'processing'))"
             " + (SELECT count(*) FROM testimonials_mediaasset WHERE status IN ('pending', 'processing'))"
+            " + (SELECT count(*) FROM testimonials_outboxentry WHERE dispatched_at IS NULL)"
+            " + (SELECT count(*) FROM testimonials_widget"
+            "    WHERE publish_requested_at > coalesce(published_at, '-infinity'))"
         ).fetchone()
     return rows[0]
 
