@@ -53,7 +53,7 @@ def test_it_keeps_draining_after_redis_and_database_outages(monkeypatch):
     )
     out = io.StringIO()
 
-    call_command("analytics_ingest", "--once", "--idle", "0.5", stdout=out)
+    call_command("analytics_ingest", "--once", "--idle", "0.5", "--verbosity", "2", stdout=out)
 
     assert len(calls) == 4
     assert "ingested 7 events from 3 beacons" in out.getvalue()
@@ -77,3 +77,12 @@ def test_it_stops_on_an_error_that_is_not_an_outage(monkeypatch):
 
     with pytest.raises(ValueError, match="a bug"):
         call_command("analytics_ingest", "--once", stdout=io.StringIO())
+
+
+def test_it_stays_quiet_in_normal_operation(monkeypatch):
+    _drains(monkeypatch, [IngestResult(beacons=3, added=7), IngestResult()])
+    out = io.StringIO()
+
+    call_command("analytics_ingest", "--once", stdout=out)
+
+    assert out.getvalue() == ""

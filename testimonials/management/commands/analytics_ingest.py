@@ -8,7 +8,8 @@ nothing (the claimed entries are handed out again after ANALYTICS_CLAIM_IDLE_SEC
 An outage of the buffer's Redis or of the database (a restart, a deadlock victim) does not stop it:
 the batch's transaction rolls back, its entries stay in the buffer, and the worker waits (up to
 MAX_PAUSE seconds, longer after each failure in a row), logs the outage once per interval and tries
-again with fresh connections. Any other error stops it (its supervisor restarts it).
+again with fresh connections. Any other error stops it (its supervisor restarts it). Quiet in normal
+operation; `-v 2` prints a line per batch.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Drain what is there, then stop.")
         parser.add_argument("--idle", type=float, default=0.5, help="Seconds to wait when the buffer is empty.")
 
-    def handle(self, *args, once: bool, idle: float, **options):
+    def handle(self, *args, once: bool, idle: float, verbosity: int = 1, **options):
         stopping = False
 
         def stop(signum, frame):
@@ -57,7 +58,7 @@ class Command(BaseCommand):
                 time.sleep(min(MAX_PAUSE, idle * 2**failures))
                 continue
             failures = 0
-            if result.beacons:
+            if result.beacons and verbosity >= 2:  # quiet in normal operation (a line per batch otherwise)
                 self.stdout.write(f"ingested {result.added} events from {result.beacons} beacons", ending="\n")
                 self.stdout.flush()
             if once and not result.beacons:
