@@ -25,6 +25,7 @@ answer was lost and that was spooled too): ingest is idempotent on event ids, so
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import uuid
@@ -34,6 +35,8 @@ from pathlib import Path
 
 import redis
 from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 STREAM = "vouch:analytics:beacons"
 GROUP = "ingest"
@@ -214,8 +217,10 @@ class FallbackBuffer:
                 self.primary.append_many(items)
                 self.breaker.succeeded()
                 return
-            except BufferUnavailable:
+            except BufferUnavailable as exc:
                 self.breaker.failed()
+                # Once per interval with a count (outages.OutageLogFilter): the cause is Redis's error.
+                log.warning("Analytics beacons go to the fallback spool: the buffer's Redis is down", exc_info=exc)
         self.fallback.append_many(items)  # BufferUnavailable (the endpoint's 503) only if the disk fails too
 
     def claim(self, *, consumer: str, count: int) -> list[Entry]:
