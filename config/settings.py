@@ -436,6 +436,9 @@ ANALYTICS_BUFFER_URL = (
 )
 if not ANALYTICS_BUFFER_URL.startswith(("redis://", "rediss://", "spool://")):
     raise ImproperlyConfigured("ANALYTICS_BUFFER_URL is malformed: use redis://host:6379/0 or spool:///path.")
+# Behind a Redis buffer: a folder on the web host's disk that takes the beacons Redis cannot (down,
+# restarting), drained with the stream; empty: refuse them with a 503 instead (docs/analytics.md).
+ANALYTICS_FALLBACK_DIR = _env("str", "ANALYTICS_FALLBACK_DIR", default=str(VAR_DIR / "analytics-fallback"))
 # A beacon body larger than this is refused (413); a batch holds at most ANALYTICS_MAX_EVENTS events.
 ANALYTICS_MAX_BEACON_BYTES = _env("int", "ANALYTICS_MAX_BEACON_BYTES", default=16 * 1024)
 ANALYTICS_MAX_EVENTS = _env("int", "ANALYTICS_MAX_EVENTS", default=100)

@@ -13,12 +13,19 @@ Two implementations behind one interface (`append`, `claim`, `ack`), chosen by A
   them into its own claim folder; files of a claim older than ANALYTICS_CLAIM_IDLE_SECONDS (a killed worker) go
   back to the queue.
 
-Either way an entry may be handed out twice (a worker killed after commit, before ack): ingest is
-idempotent on event ids, so that is harmless.
+With a Redis stream, `FallbackBuffer` keeps a `SpoolBuffer` on the web host's disk behind it
+(ANALYTICS_FALLBACK_DIR): a beacon Redis cannot take (down, restarting) is written there, fsync'd,
+instead of being refused with a 503, and Redis is skipped for VOUCH_BROKER_COOLDOWN_SECONDS after a
+failure (a circuit breaker), so beacons stay fast during the outage. The drain empties both; run an
+ingest (or beat's drain) on each web host, as for the submission spool.
+
+Either way an entry may be handed out twice (a worker killed after commit, before ack; an XADD whose
+answer was lost and that was spooled too): ingest is idempotent on event ids, so that is harmless.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import uuid
@@ -28,6 +35,8 @@ from pathlib import Path
 
 import redis
 from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 STREAM = "vouch:analytics:beacons"
 GROUP = "ingest"
@@ -190,6 +199,53 @@ class SpoolBuffer:
         return waiting + sum(len(os.listdir(c)) for c in self.claims.iterdir())
 
 
+class FallbackBuffer:
+    """A Redis stream with a local spool behind it, for when Redis cannot take an entry (see above)."""
+
+    def __init__(self, primary: RedisStreamBuffer, fallback: SpoolBuffer, *, cooldown: float) -> None:
+        from testimonials.outages import CircuitBreaker
+
+        self.primary, self.fallback = primary, fallback
+        self.breaker = CircuitBreaker(cooldown)
+
+    def append(self, data: bytes) -> None:
+        self.append_many([data])
+
+    def append_many(self, items: list[bytes]) -> None:
+        if self.breaker.allow():
+            try:
+                self.primary.append_many(items)
+                self.breaker.succeeded()
+                return
+            except BufferUnavailable as exc:
+                self.breaker.failed()
+                # Once per interval with a count (outages.OutageLogFilter): the cause is Redis's error.
+                log.warning("Analytics beacons go to the fallback spool: the buffer's Redis is down", exc_info=exc)
+        self.fallback.append_many(items)  # BufferUnavailable (the endpoint's 503) only if the disk fails too
+
+    def claim(self, *, consumer: str, count: int) -> list[Entry]:
+        """The spooled entries first (few, and only after an outage), then the stream's. With Redis down, the
+        spooled ones alone; nothing at all raises, so the drain sees the outage."""
+        entries = self.fallback.claim(consumer=consumer, count=count)
+        if len(entries) < count:
+            try:
+                entries += self.primary.claim(consumer=consumer, count=count - len(entries))
+            except redis.RedisError:
+                if not entries:
+                    raise
+        return entries
+
+    def ack(self, entries: list[Entry]) -> None:
+        spooled = str(self.fallback.folder) + os.sep
+        self.fallback.ack([e for e in entries if e.id.startswith(spooled)])
+        self.primary.ack([e for e in entries if not e.id.startswith(spooled)])
+
+    def pending(self) -> int:
+        """Entries not yet ingested in both; -1 while Redis cannot be asked."""
+        waiting = self.primary.pending()
+        return -1 if waiting < 0 else waiting + self.fallback.pending()
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -207,10 +263,15 @@ def buffer_for(url: str) -> RedisStreamBuffer | SpoolBuffer:
 
 
 @cache
-def _buffer(url: str) -> RedisStreamBuffer | SpoolBuffer:
-    return buffer_for(url)
+def _buffer(url: str, fallback_dir: str, cooldown: float) -> RedisStreamBuffer | SpoolBuffer | FallbackBuffer:
+    buffer = buffer_for(url)
+    if isinstance(buffer, RedisStreamBuffer) and fallback_dir:
+        return FallbackBuffer(buffer, SpoolBuffer(fallback_dir), cooldown=cooldown)
+    return buffer
 
 
-def get_buffer() -> RedisStreamBuffer | SpoolBuffer:
-    """The buffer ANALYTICS_BUFFER_URL names (one client per process)."""
-    return _buffer(settings.ANALYTICS_BUFFER_URL)
+def get_buffer() -> RedisStreamBuffer | SpoolBuffer | FallbackBuffer:
+    """The buffer ANALYTICS_BUFFER_URL names, with the ANALYTICS_FALLBACK_DIR spool behind a Redis stream
+    (one client per process)."""
+    fallback = str(settings.ANALYTICS_FALLBACK_DIR or "")
+    return _buffer(settings.ANALYTICS_BUFFER_URL, fallback, settings.VOUCH_BROKER_COOLDOWN_SECONDS)

@@ -8,11 +8,15 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from django.db import DatabaseError
+
 from testimonials.analytics.models import WidgetHoldout
 from testimonials.models import Widget
 
 FACTS_TTL_SECONDS = 60  # a changed allowed-sites list or holdout reaches the endpoint within a minute
 FACTS_MAX = 10_000  # bounded: unknown ids are cached too, and anyone can invent them
+# While the database cannot be read (a restart), the last known facts keep serving, asked again this often.
+FACTS_STALE_RETRY_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,16 @@ def widget_facts(public_id: str) -> WidgetFacts | None:
         hit = _facts.get(public_id)
         if hit and hit[0] > now:
             return hit[1]
-    facts = widget_facts_load(public_id) if 4 <= len(public_id) <= 40 else None
+    try:
+        facts = widget_facts_load(public_id) if 4 <= len(public_id) <= 40 else None
+    except DatabaseError:
+        if hit is None:
+            raise
+        # The beacon itself needs no database: a restart must not turn visitors' beacons into 5xx
+        # when this process's entry happens to expire during it (bench/soak.py).
+        with _lock:
+            _facts[public_id] = (now + FACTS_STALE_RETRY_SECONDS, hit[1])
+        return hit[1]
     with _lock:
         _facts[public_id] = (now + FACTS_TTL_SECONDS, facts)
         _facts.move_to_end(public_id)

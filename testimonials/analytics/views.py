@@ -17,6 +17,7 @@ import logging
 import secrets
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -72,7 +73,12 @@ def _checked(request, public_id: str) -> tuple[WidgetFacts, bool, str]:
     """The widget, whether the request comes from its document (else the host page), and the host origin."""
     if request.method != "POST":
         raise _Refused(405, "Send events with POST.")
-    facts = widget_facts(public_id)
+    try:
+        facts = widget_facts(public_id)
+    except DatabaseError:
+        # Never seen by this process and the database is down: nothing stored, say so (not a bare 500).
+        log.warning("analytics: widget %s unknown to this process while the database is unavailable", public_id)
+        raise _Refused(503, "Events cannot be stored right now.") from None
     if facts is None:
         raise _Refused(404, "No such widget.")
     origin = request.headers.get("Origin", "")

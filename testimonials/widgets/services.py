@@ -85,7 +85,11 @@ def widget_publish(*, widget_id: int) -> str:
     started = timezone.now()  # taken before reading: a change made while we render asks again
     with transaction.atomic():
         # Serialises concurrent publishes of one widget so an older render never overwrites a newer one.
-        widget = Widget.objects.select_for_update().filter(id=widget_id).first()
+        # FOR NO KEY UPDATE of the widget row alone: the default ordering joins the brand, and a plain
+        # FOR UPDATE locked that row too, for the whole render, blocking every foreign-key check on the
+        # brand and the widget (submits, analytics ingest) and deadlocking with the ingest's commit
+        # (bench/soak.py). Publishes still exclude each other; key checks never wait for them.
+        widget = Widget.objects.select_for_update(no_key=True, of=("self",)).filter(id=widget_id).order_by("pk").first()
         if widget is None:
             return "missing"
         requested, published = widget.publish_requested_at, widget.published_at

@@ -185,3 +185,38 @@ def test_it_never_holds_out_without_a_holdout(beacons):
     for n in range(20):
         assert beacons.post(b"", origin=HOST, path="hello", ip=f"203.0.113.{n}").json()["h"] == 0
     assert buffered() == []
+
+
+def _database_down(monkeypatch):
+    from django.db import OperationalError
+
+    from testimonials.analytics import selectors
+
+    def down(public_id):
+        raise OperationalError("connection failed: the database system is shutting down")
+
+    monkeypatch.setattr(selectors, "widget_facts_load", down)
+
+
+def test_it_keeps_accepting_beacons_while_the_database_restarts(beacons, monkeypatch):
+    from testimonials.analytics import selectors
+
+    assert beacons.frame([[beacons.eid(), "imp"]]).status_code == 204  # the process knows the widget
+    later = selectors.time.monotonic() + selectors.FACTS_TTL_SECONDS + 1
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: later)  # its entry has expired
+    _database_down(monkeypatch)
+
+    response = beacons.frame([[beacons.eid(), "imp"]])
+
+    assert response.status_code == 204
+    assert len(buffered()) == 2
+
+
+def test_it_answers_503_for_a_widget_it_never_saw_while_the_database_is_down(beacons, monkeypatch):
+    _database_down(monkeypatch)
+
+    response = beacons.frame([[beacons.eid(), "imp"]])
+
+    assert response.status_code == 503
+    assert response.content.decode() == "Events cannot be stored right now."
+    assert buffered() == []
