@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "testimonials.security.SecurityHeadersMiddleware",
+    # A page failing because the database or the broker is down answers 503 "back in a minute", not 500.
+    "testimonials.observability.middleware.OutageMiddleware",
     # Last, as django-axes asks: answers a locked-out sign-in with its page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from testimonials import errors
+from testimonials.outages import is_infrastructure_error
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -69,6 +70,11 @@ def _from_application_error(exc: errors.ApplicationError) -> exceptions.APIExcep
 
 def problem_exception_handler(exc, context):
     """DRF's handler (headers, rollback), with every error body in the problem shape."""
+    if is_infrastructure_error(exc):
+        # The database or the queue is down for a moment (a restart, a failover): a client should
+        # retry, not file a bug. The transaction was rolled back; the outage is logged once per interval.
+        body = _problem(503, "unavailable", "Vouch cannot reach its database right now. Try again in a minute.")
+        return Response(body, status=503, headers={"Retry-After": "30"}, content_type=PROBLEM_CONTENT_TYPE)
     if isinstance(exc, errors.ApplicationError):
         code = exc.code
         exc = _from_application_error(exc)

@@ -13,9 +13,12 @@ import uuid
 
 from django.conf import settings
 from django.core.signals import request_finished
+from django.http import HttpResponse
+from django.template import loader
 
 from testimonials.observability import metrics
 from testimonials.observability.logs import VALID_ID, request_id_var
+from testimonials.outages import is_infrastructure_error, outage_kind
 
 access_log = logging.getLogger("vouch.access")
 
@@ -65,3 +68,26 @@ def _forget_request_id(**_kwargs) -> None:
 
 
 request_finished.connect(_forget_request_id, dispatch_uid="vouch-forget-request-id")
+
+
+class OutageMiddleware:
+    """A page that fails because the database, the broker or a disk is down (not a bug) answers 503
+    with the branded "back in a minute" page and Retry-After, instead of the 500 page meant for bugs.
+    The customer's form has its own path (the spool, testimonials/spool/); this covers the rest: the
+    workspace, the hosted pages. The outage is logged once per interval (outages.OutageLogFilter)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_infrastructure_error(exception):
+            return None
+        logging.getLogger("django.request").error(
+            "%s %s answered 503: %s", request.method, request.path, exception, extra={"outage": outage_kind(exception)}
+        )
+        # Rendered without the request: context processors would ask the database who is signed in.
+        html = loader.get_template("503.html").render({})
+        return HttpResponse(html, status=503, headers={"Retry-After": "30"})

@@ -1,4 +1,4 @@
-"""A URL that fails as an outage does, for the error page tests."""
+"""URLs that fail as an outage does and as a bug does, for the error page tests."""
 
 import django.db
 from django.urls import include, path
@@ -8,4 +8,8 @@ def database_down(request):
     raise django.db.OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
 
 
-urlpatterns = [path("boom/", database_down), path("", include("config.urls"))]
+def bug(request):
+    raise RuntimeError("a programming error")
+
+
+urlpatterns = [path("boom/", database_down), path("bug/", bug), path("", include("config.urls"))]
