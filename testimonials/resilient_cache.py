@@ -60,12 +60,23 @@ class FailOpenRedisCache(RedisCache):
         """The counter `key` after adding `delta`; a new counter starts at `delta` and expires after
         `timeout` seconds. Atomic: a Lua script, one round trip (a rate limit's add + exists + incr
         were three). While Redis is unreachable, the local cache counts instead."""
+
+        def on_redis():
+            full_key = self.make_and_validate_key(key)
+            return int(
+                _COUNT(keys=[full_key], args=[delta, timeout], client=self._cache.get_client(full_key, write=True))
+            )
+
+        def on_local():
+            return delta if self.local.add(key, delta, timeout=timeout) else self.local.incr(key, delta)
+
+        return self._redis_or_local(on_redis, on_local)
+
+    def _redis_or_local(self, on_redis, on_local):
+        """Redis while it answers; after a failure, the local cache until the circuit lets a call try again."""
         if self.circuit.allow():
             try:
-                full_key = self.make_and_validate_key(key)
-                result = int(
-                    _COUNT(keys=[full_key], args=[delta, timeout], client=self._cache.get_client(full_key, write=True))
-                )
+                result = on_redis()
             except REDIS_DOWN as exc:
                 self.circuit.failed()
                 log.warning(
@@ -77,28 +88,15 @@ class FailOpenRedisCache(RedisCache):
             else:
                 self.circuit.succeeded()
                 return result
-        if self.local.add(key, delta, timeout=timeout):
-            return delta
-        return self.local.incr(key, delta)
+        return on_local()
 
 
 def _guarded(name: str):
     def method(self, *args, **kwargs):
-        if self.circuit.allow():
-            try:
-                result = getattr(RedisCache, name)(self, *args, **kwargs)
-            except REDIS_DOWN as exc:
-                self.circuit.failed()
-                log.warning(
-                    "The Redis cache is unreachable (%s: %s); using a local cache for now.",
-                    type(exc).__name__,
-                    exc,
-                    extra={"outage": "redis"},
-                )
-            else:
-                self.circuit.succeeded()
-                return result
-        return getattr(self.local, name)(*args, **kwargs)
+        return self._redis_or_local(
+            lambda: getattr(RedisCache, name)(self, *args, **kwargs),
+            lambda: getattr(self.local, name)(*args, **kwargs),
+        )
 
     method.__name__ = name
     return method
