@@ -31,7 +31,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+# The same server, database and CPU accounting helpers as the submit benchmark.
+from bench.submit_latency import _free_port, _machine_busy_seconds, _proc_cpu_seconds, _recreate_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -51,32 +55,6 @@ sys.stdout.write(json.dumps({"widget": widget.public_id, "cards": ids}))
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _recreate_postgres(url: str) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _cpu(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def _tree(pid: int) -> list[int]:
     found, todo = [], [pid]
     while todo:
@@ -85,12 +63,6 @@ def _tree(pid: int) -> list[int]:
         for task in Path(f"/proc/{current}/task").iterdir():
             todo += [int(c) for c in (task / "children").read_text().split()]
     return found
-
-
-def _machine() -> tuple[float, float]:
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    tick = os.sysconf("SC_CLK_TCK")
-    return (sum(values) - values[3] - values[4]) / tick, sum(values) / tick
 
 
 def _request(method: str, path: str, body: bytes, headers: dict) -> bytes:
@@ -219,9 +191,9 @@ def main() -> None:
         server = _tree(web.pid)
         rows = []
         for name, requests, seconds in (("noop (405)", noop, args.seconds / 2), ("healthz", health, args.seconds / 2)):
-            cpu0, (busy0, total0) = _cpu(server), _machine()
+            cpu0, (busy0, total0) = _proc_cpu_seconds(server), _machine_busy_seconds()
             done, _, took, statuses = asyncio.run(_drive(web_port, args.clients, requests, seconds))
-            cpu1, (busy1, total1) = _cpu(server), _machine()
+            cpu1, (busy1, total1) = _proc_cpu_seconds(server), _machine_busy_seconds()
             rows.append((name, done, took, (cpu1 - cpu0) / max(done, 1), (busy1 - busy0) / (total1 - total0), statuses))
 
         ingesters = [
@@ -236,16 +208,20 @@ def main() -> None:
 
         stream = redis.Redis(port=redis_port, db=0)
         ingest_pids = [pid for p in ingesters for pid in _tree(p.pid)]
-        cpu0, icpu0, (busy0, total0) = _cpu(server), _cpu(ingest_pids), _machine()
+        cpu0, icpu0, (busy0, total0) = (
+            _proc_cpu_seconds(server),
+            _proc_cpu_seconds(ingest_pids),
+            _machine_busy_seconds(),
+        )
         started = time.monotonic()
         requests = [raw for raw, _ in beacons]
         done, _issued, took, statuses = asyncio.run(_drive(web_port, args.clients, requests, args.seconds))
         accepted_events = sum(count for _, count in beacons[:done])
-        cpu1 = _cpu(server)
+        cpu1 = _proc_cpu_seconds(server)
         while stream.xlen("vouch:analytics:beacons") > 0:
             time.sleep(0.1)
         drained = time.monotonic() - started
-        icpu1, (busy1, total1) = _cpu(ingest_pids), _machine()
+        icpu1, (busy1, total1) = _proc_cpu_seconds(ingest_pids), _machine_busy_seconds()
         rows.append(("beacon", done, took, (cpu1 - cpu0) / max(done, 1), (busy1 - busy0) / (total1 - total0),
                      statuses))  # fmt: skip
 
