@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
 
 import pytest
 from django.core.cache import cache
+from django.test import RequestFactory
 from django.urls import reverse
 from PIL import Image
 
@@ -51,3 +53,21 @@ def _fresh_rate_limits():
     cache.clear()
     yield
     cache.clear()
+
+
+def race_rate_takes(address: str, *, requests: int = 30, rate: str = "10/h") -> int:
+    """How many of `requests` submits from one address, released at the same instant, the limit lets through."""
+    start, passed = threading.Barrier(requests), []
+
+    def take():
+        request = RequestFactory().post("/", REMOTE_ADDR=address)
+        start.wait()
+        if abuse.rate_take(request, scope="submit", rate=rate) is None:
+            passed.append(request)
+
+    threads = [threading.Thread(target=take) for _ in range(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(passed)
